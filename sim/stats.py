@@ -1,0 +1,68 @@
+"""Estimates with 95% confidence intervals over replications."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with its 95% confidence interval; ``None`` where it is undefined."""
+
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    def as_dict(self) -> dict[str, float | None]:
+        """The JSON form: ``{"mean", "ci_low", "ci_high"}``."""
+        return {"mean": self.mean, "ci_low": self.ci_low, "ci_high": self.ci_high}
+
+
+UNDEFINED = Estimate(None, None, None)
+
+
+def _t_half_width(se: float, n: int) -> float:
+    return float(stats.t.ppf(0.5 + LEVEL / 2, n - 1) * se)
+
+
+def mean_ci(values: npt.ArrayLike) -> Estimate:
+    """Mean and Student-t 95% interval of independent replications.
+
+    With one replication the interval is undefined (``None``); with no spread
+    it collapses to the mean.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    mean = float(x.mean())
+    if x.size < 2:
+        return Estimate(mean, None, None)
+    se = float(x.std(ddof=1)) / math.sqrt(x.size)
+    half = _t_half_width(se, x.size) if se > 0 else 0.0
+    return Estimate(mean, mean - half, mean + half)
+
+
+def ratio_ci(numerator: npt.ArrayLike, denominator: npt.ArrayLike) -> Estimate:
+    """Ratio of means with a delta-method 95% interval (paired replications).
+
+    Used for ROI = mean incremental gross profit / mean incremental cost.
+    Undefined when the mean denominator is zero.
+    """
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    d = float(den.mean())
+    scale = max(float(np.abs(den).max(initial=0.0)), 1e-12)
+    if abs(d) <= 1e-9 * scale or d == 0.0:
+        return UNDEFINED
+    ratio = float(num.mean()) / d
+    if num.size < 2:
+        return Estimate(ratio, None, None)
+    cov = np.cov(num, den, ddof=1)
+    var = (cov[0, 0] - 2 * ratio * cov[0, 1] + ratio**2 * cov[1, 1]) / (d**2 * num.size)
+    half = _t_half_width(math.sqrt(max(var, 0.0)), num.size)
+    return Estimate(ratio, ratio - half, ratio + half)

@@ -1,0 +1,167 @@
+"""One replication's world: the partner population and the pipeline it starts with.
+
+A world is what both arms of a replication share: who the partners are, their
+traits, and the deals already open when the program starts. It is drawn from
+the streams ``population`` and ``history.*`` of (seed, replication), so it is
+the same whatever the design.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from agents import ACTIVE, DORMANT, ARCHETYPES, Partner, Traits
+from sim.market import demand_index
+from sim.pipeline import Opportunities, Pipeline, draw_opportunities
+from sim.scenario import Scenario
+from sim.streams import WeeklyDraws, stream
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class World:
+    """Static partner traits plus the starting dynamic state, one row per partner.
+
+    Rows are sorted by archetype, so each archetype is a contiguous slice.
+    """
+
+    archetypes: list[str]
+    classes: list[type[Partner]]
+    slices: list[slice]
+    traits: Traits
+    archetype: npt.NDArray[np.int8]  # index into ``archetypes``
+    size: FloatArray  # relative firm size, median 1
+    region: npt.NDArray[np.int8]
+    region_names: list[str]
+    is_new: npt.NDArray[np.bool_]
+    size_band: npt.NDArray[np.int8]
+    band_names: list[str]
+    base_rate: FloatArray  # opportunities per week at effort 1, average demand
+    deal_value: FloatArray  # median list value of one deal, $
+    pipeline: Pipeline  # open deals at week 0
+    weeks_since_win: FloatArray
+    status: npt.NDArray[np.int8]
+
+    @property
+    def partners(self) -> int:
+        """Number of partners."""
+        return self.size.size
+
+    @property
+    def starts(self) -> IntArray:
+        """First row of each archetype, for ``np.add.reduceat``."""
+        return np.array([s.start for s in self.slices], dtype=np.int64)
+
+
+def ring_weeks(scenario: Scenario) -> int:
+    """Length of the pipeline ring: longer than any sales cycle and any reward period."""
+    longest = max(scenario.archetype_params(a).cycle_weeks_max for a in ARCHETYPES)
+    return max(longest + 1, 53)
+
+
+def build_world(scenario: Scenario, replication: int, seed: int | None = None) -> World:
+    """Draw the population and its pre-program history for one replication.
+
+    ``seed`` overrides ``scenario.seed`` as the root of the random streams.
+    """
+    seed = scenario.seed if seed is None else seed
+    counts = {a: n for a, n in scenario.population.partners.items() if n > 0}
+    archetypes = [a for a in ARCHETYPES if a in counts]
+    classes = [ARCHETYPES[a] for a in archetypes]
+    sizes = [counts[a] for a in archetypes]
+    params = [scenario.archetype_params(a) for a in archetypes]
+    n = sum(sizes)
+    bounds = np.cumsum([0, *sizes])
+    slices = [slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    traits = Traits(params, sizes)
+
+    rng = stream(seed, replication, "population")
+    size = np.exp(traits.size_sigma * rng.standard_normal(n))
+    pop = scenario.population
+    region_shares = np.array(list(pop.regions.values()))
+    region = rng.choice(len(region_shares), size=n, p=region_shares / region_shares.sum())
+    is_new = rng.random(n) < pop.new_share
+    size_band = _size_bands(size, slices, np.array(list(pop.size_bands.values())))
+
+    rho = traits.rate_size_exponent
+    base_rate = traits.opportunity_rate * size**rho
+    base_rate = np.where(is_new, base_rate * traits.new_partner_activity, base_rate)
+    deal_value = traits.deal_size * size ** (1.0 - rho)
+
+    world = World(
+        archetypes=archetypes,
+        classes=classes,
+        slices=slices,
+        traits=traits,
+        archetype=np.repeat(np.arange(len(archetypes), dtype=np.int8), sizes),
+        size=size,
+        region=region.astype(np.int8),
+        region_names=list(pop.regions),
+        is_new=is_new,
+        size_band=size_band,
+        band_names=list(pop.size_bands),
+        base_rate=base_rate,
+        deal_value=deal_value,
+        pipeline=Pipeline(n, ring_weeks(scenario)),
+        weeks_since_win=np.zeros(n),
+        status=np.full(n, ACTIVE, dtype=np.int8),
+    )
+    _replay_history(world, scenario, replication, seed)
+    return world
+
+
+def _size_bands(size: FloatArray, slices: list[slice], shares: FloatArray) -> npt.NDArray[np.int8]:
+    """Band of each partner by its size rank within its archetype."""
+    cuts = np.cumsum(shares / shares.sum())[:-1]
+    band = np.zeros(size.size, dtype=np.int8)
+    for rows in slices:  # one vectorized pass per archetype, not per partner
+        count = rows.stop - rows.start
+        rank = np.empty(count)
+        rank[np.argsort(size[rows], kind="stable")] = (np.arange(count) + 0.5) / count
+        band[rows] = np.searchsorted(cuts, rank, side="right")
+    return band
+
+
+def _replay_history(world: World, scenario: Scenario, replication: int, seed: int) -> None:
+    """Fill the pipeline with the deals opened before week 0 at business-as-usual effort.
+
+    Opportunities from the ``ring - 1`` weeks before the program start are drawn
+    as in a normal week (effort 1, baseline engagement). Those that close before
+    week 0 only date each partner's last win; the rest are the open pipeline.
+    Partners without a win in the dormancy window start dormant.
+    """
+    traits, pipeline = world.traits, world.pipeline
+    ring = pipeline.ring_weeks
+    draws = WeeklyDraws(seed, replication, world.partners, prefix="history")
+    last_win = np.full(world.partners, -float(ring))
+    chunk = max(1, min(ring - 1, 4_000_000 // max(world.partners, 1)))  # bounded memory
+    for first in range(-(ring - 1), 0, chunk):
+        weeks = np.arange(first, min(first + chunk, 0))[:, None]
+        rate = world.base_rate * demand_index(scenario.market, weeks)
+        new = draw_opportunities(
+            rate,
+            world.deal_value,
+            traits.deal_size_sigma,
+            traits.win_rate,
+            traits.cycle_weeks_min,
+            traits.cycle_weeks_max,
+            draws.next_weeks(weeks.shape[0]),
+        )
+        close = weeks + new.cycle
+        past_win = (new.value > 0) & new.won & (close < 0)
+        last_win = np.maximum(last_win, np.where(past_win, close, -ring).max(axis=0))
+        pipeline.add(weeks, _only(new, close >= 0), traits.win_rate)
+    world.weeks_since_win = -last_win
+    world.status = np.where(
+        world.weeks_since_win > traits.dormancy_weeks, DORMANT, ACTIVE
+    ).astype(np.int8)
+
+
+def _only(new: Opportunities, keep: npt.NDArray[np.bool_]) -> Opportunities:
+    """The opportunities of ``new`` where ``keep``, nothing elsewhere."""
+    return Opportunities(value=np.where(keep, new.value, 0.0), cycle=new.cycle, won=new.won)
