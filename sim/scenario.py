@@ -205,6 +205,10 @@ class Scenario(Strict):
     baseline: Program = Field(default_factory=lambda: Program(name="baseline"))
     design: Program = Field(default_factory=lambda: Program(name="design"))
 
+    def __iter__(self) -> Any:
+        """Not iterable, so ``mesa.batch_run`` treats a scenario as one parameter value."""
+        raise TypeError("a Scenario is one value, not an iterable of fields; use model_dump()")
+
     def archetype_params(self, archetype: str) -> PartnerParams:
         """Resolved behavioural parameters of one archetype."""
         return getattr(self.behaviour, archetype)
