@@ -111,9 +111,14 @@ class TieredRebateRule:
             if spec.applies_to is None or archetype in spec.applies_to:
                 rows = world.slices[code]
                 thresholds[rows] = [tier.threshold_for(archetype) for tier in spec.tiers]
-        self.thresholds = thresholds
+        self.thresholds_all = thresholds
         rates = np.array([tier.rate for tier in spec.tiers])
-        self.steps = np.diff(rates, prepend=0.0)
+        steps = np.diff(rates, prepend=0.0)
+        # Tiers whose rate does not change the reward (step 0) never matter; drop them.
+        keep = steps != 0.0
+        self.steps = steps[keep]
+        self.thresholds = np.ascontiguousarray(thresholds[:, keep])
+        self._finite_thresholds = np.where(np.isfinite(self.thresholds), self.thresholds, 0.0)
         self.sales = np.zeros(world.partners)
         self.tier = np.full(world.partners, -1, dtype=np.int8)
         self._next_period_signal: FloatArray | None = None
@@ -145,7 +150,7 @@ class TieredRebateRule:
 
     def reached(self, sales: FloatArray) -> npt.NDArray[np.int8]:
         """Index of the highest tier reached (-1 for none)."""
-        return ((sales[:, None] >= self.thresholds).sum(axis=1) - 1).astype(np.int8)
+        return ((sales[:, None] >= self.thresholds_all).sum(axis=1) - 1).astype(np.int8)
 
     def record(self, week: int, revenue: FloatArray) -> None:
         """Add this week's revenue to the period total."""
@@ -167,7 +172,7 @@ class TieredRebateRule:
         slope = ndtr(z)
         if self.retroactive:
             density = np.exp(-0.5 * z * z) * INV_SQRT_2PI / sd[:, None]
-            slope += np.where(np.isfinite(self.thresholds), self.thresholds, 0.0) * density
+            slope += self._finite_thresholds * density
         return np.where(self.eligible, slope @ self.steps, 0.0)
 
     def signal(self, outlook: Outlook) -> FloatArray:

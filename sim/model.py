@@ -38,7 +38,7 @@ import numpy.typing as npt
 from agents import ACTIVE, CHURNED, DORMANT
 from sim.market import demand_index
 from sim.mechanics import Outlook, build_mechanics
-from sim.pipeline import draw_opportunities
+from sim.pipeline import arrivals
 from sim.scenario import Scenario
 from sim.streams import WeeklyDraws
 from sim.world import World, build_world
@@ -204,18 +204,13 @@ class PartnerProgramModel(mesa.Model):
         signal = self._signal(flow_rate)
         state.effort = self._apply("choose_effort", signal, state.engagement, state.nudge_stock)
 
-        rate = flow_rate * state.effort
-        new = draw_opportunities(
-            rate,
-            world.deal_value,
-            traits.deal_size_sigma,
-            traits.win_rate,
-            traits.cycle_weeks_min,
-            traits.cycle_weeks_max,
-            draws,
+        index, count = arrivals(flow_rate * state.effort, draws["arrival"])
+        rows = index[0]
+        new = world.terms.open(
+            rows, count, draws["deal_value"][rows], draws["cycle"][rows], draws["win"][rows]
         )
         self.pipeline.add(t, new, traits.win_rate)
-        won = self.pipeline.close(t)
+        won = self.pipeline.close(t) * (state.status != CHURNED)  # churned: open deals are lost
         discounts = won * traits.customer_discount
         revenue = won - discounts
         gross_profit = revenue * self.spec.market.gross_margin
@@ -289,9 +284,7 @@ class PartnerProgramModel(mesa.Model):
         state.status = np.where(alive & won, ACTIVE, state.status).astype(np.int8)
         state.status = np.where(alive & lapsed, DORMANT, state.status).astype(np.int8)
         churn = (state.status == DORMANT) & (draws["churn"] < traits.churn_rate)
-        if churn.any():
-            state.status[churn] = CHURNED
-            self.pipeline.drop(np.flatnonzero(churn))
+        state.status[churn] = CHURNED
         state.won_this_quarter |= won
 
     def _account(
@@ -331,7 +324,7 @@ class PartnerProgramModel(mesa.Model):
                 state.status == ACTIVE,
                 state.status == DORMANT,
                 state.status == CHURNED,
-                self.pipeline.open_expected,
+                self.pipeline.open_expected * (state.status != CHURNED),
             )
         ):
             frame[j] = column

@@ -18,38 +18,60 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
+BoolArray = npt.NDArray[np.bool_]
+
+
 @dataclass(frozen=True)
 class Opportunities:
-    """One week's new opportunities: at most one bundle per partner row."""
+    """New opportunities, one entry per arrival (at most one per partner and week)."""
 
-    value: FloatArray  # list value, 0 where nothing arrived
+    rows: IntArray  # partner row of each arrival
+    value: FloatArray  # list value, $
     cycle: IntArray  # weeks from arrival to close
-    won: npt.NDArray[np.bool_]  # fate, decided on arrival
+    won: BoolArray  # fate, decided on arrival
 
 
-def draw_opportunities(
-    rate: FloatArray,
-    deal_value: FloatArray,
-    value_sigma: FloatArray,
-    win_rate: FloatArray,
-    cycle_min: FloatArray,
-    cycle_max: FloatArray,
-    draws: dict[str, FloatArray],
-) -> Opportunities:
-    """New opportunities for one week from the expected number ``rate`` per partner.
+def arrivals(rate: FloatArray, u: FloatArray) -> tuple[tuple[IntArray, ...], FloatArray]:
+    """Where a bundle arrives (``u < 1 - exp(-rate)``) and its expected deal count.
 
-    A bundle arrives when ``u < 1 - exp(-rate)``; its value is
-    ``deal_value * rate / P(arrival) * lognormal`` (mean-preserving), its cycle is
-    uniform on ``[cycle_min, cycle_max]`` weeks, and it is won when ``u < win_rate``.
+    Returns the ``np.nonzero`` index of arrivals and, for each, the mean number
+    of deals given at least one, ``rate / P(arrival)``, which scales the
+    bundle's value so that expected value per week is ``rate * deal value``.
     """
     p_arrive = -np.expm1(-rate)
-    arrived = draws["arrival"] < p_arrive
-    scale = np.divide(rate, p_arrive, out=np.ones_like(rate), where=p_arrive > 0)
-    noise = np.exp(value_sigma * draws["deal_value"] - 0.5 * value_sigma**2)
-    value = np.where(arrived, deal_value * scale * noise, 0.0)
-    span = cycle_max - cycle_min + 1.0
-    cycle = (cycle_min + np.floor(draws["cycle"] * span)).astype(np.int64)
-    return Opportunities(value=value, cycle=cycle, won=draws["win"] < win_rate)
+    index = np.nonzero(u < p_arrive)
+    return index, rate[index] / p_arrive[index]
+
+
+@dataclass(frozen=True)
+class DealTerms:
+    """Per-partner deal economics: median deal value, its dispersion, win rate, cycle range."""
+
+    deal_value: FloatArray
+    value_sigma: FloatArray
+    win_rate: FloatArray
+    cycle_min: FloatArray
+    cycle_max: FloatArray
+
+    def open(
+        self,
+        rows: IntArray,
+        count: FloatArray,
+        z_value: FloatArray,
+        u_cycle: FloatArray,
+        u_win: FloatArray,
+    ) -> Opportunities:
+        """Value, cycle and fate of the bundles arriving at ``rows``.
+
+        Value is ``deal_value * count * lognormal(z)`` with unit mean; the cycle
+        is uniform on ``[cycle_min, cycle_max]`` weeks; the bundle is won when
+        ``u_win < win_rate``.
+        """
+        sigma = self.value_sigma[rows]
+        value = self.deal_value[rows] * count * np.exp(sigma * z_value - 0.5 * sigma * sigma)
+        low = self.cycle_min[rows]
+        cycle = (low + np.floor(u_cycle * (self.cycle_max[rows] - low + 1.0))).astype(np.int64)
+        return Opportunities(rows=rows, value=value, cycle=cycle, won=u_win < self.win_rate[rows])
 
 
 def cycle_cdf(weeks: int, cycle_min: FloatArray, cycle_max: FloatArray) -> FloatArray:
@@ -85,31 +107,30 @@ class Pipeline:
         self.open_expected = np.zeros(partners)  # sum of ``expected`` over the ring
         self._rows = np.arange(partners)
 
-    def add(self, week: int | IntArray, new: Opportunities, win_rate: FloatArray) -> None:
-        """Schedule arrivals to close ``cycle`` weeks after their arrival ``week``.
+    def add(self, arrival_week: int | IntArray, new: Opportunities, win_rate: FloatArray) -> None:
+        """Schedule arrivals to close ``cycle`` weeks after their ``arrival_week``.
 
-        ``new`` holds one week (arrays over partners) or several (arrays of
-        shape ``[weeks, partners]`` with ``week`` a column of arrival weeks).
+        ``arrival_week`` is one week for all, or one per arrival (the history).
         """
-        arrived = new.value > 0
-        if not arrived.any():
+        if new.rows.size == 0:
             return
-        if new.cycle[arrived].max() >= self.ring_weeks:
+        if new.cycle.max() >= self.ring_weeks:
             raise ValueError("a sales cycle is longer than the pipeline ring")
-        index = np.nonzero(arrived)
-        rows = index[-1]
-        value = new.value[index]
-        arrival = np.broadcast_to(week, arrived.shape)[index]
-        cols = (arrival + new.cycle[index]) % self.ring_weeks
+        rows, value = new.rows, new.value
+        cols = (arrival_week + new.cycle) % self.ring_weeks
         p = win_rate[rows]
         expected = value * p
-        for target, amount in (
-            (self.won, np.where(new.won[index], value, 0.0)),
-            (self.expected, expected),
-            (self.variance, value * expected * (1.0 - p)),
-        ):
-            np.add.at(target, (cols, rows), amount)
-        np.add.at(self.open_expected, rows, expected)
+        amounts = (np.where(new.won, value, 0.0), expected, value * expected * (1.0 - p))
+        targets = (self.won, self.expected, self.variance)
+        if np.ndim(arrival_week) == 0:
+            # One week: at most one arrival per partner, so (close week, row) pairs are unique.
+            for target, amount in zip(targets, amounts, strict=True):
+                target[cols, rows] += amount
+            self.open_expected[rows] += expected
+        else:
+            for target, amount in zip(targets, amounts, strict=True):
+                np.add.at(target, (cols, rows), amount)
+            np.add.at(self.open_expected, rows, expected)
 
     def close(self, week: int) -> FloatArray:
         """Book the deals closing this week and clear their slot; returns won list value."""
@@ -134,13 +155,6 @@ class Pipeline:
         mean = self.expected[a:].sum(axis=0) + self.expected[: b + 1].sum(axis=0)
         var = self.variance[a:].sum(axis=0) + self.variance[: b + 1].sum(axis=0)
         return mean, var
-
-    def drop(self, rows: IntArray) -> None:
-        """Lose every open deal of the given partners (they churned)."""
-        self.won[:, rows] = 0.0
-        self.expected[:, rows] = 0.0
-        self.variance[:, rows] = 0.0
-        self.open_expected[rows] = 0.0
 
     def copy(self) -> Pipeline:
         """An independent copy (each arm mutates its own)."""

@@ -15,9 +15,9 @@ import numpy.typing as npt
 
 from agents import ACTIVE, DORMANT, ARCHETYPES, Partner, Traits
 from sim.market import demand_index
-from sim.pipeline import Opportunities, Pipeline, draw_opportunities
+from sim.pipeline import DealTerms, Opportunities, Pipeline, arrivals
 from sim.scenario import Scenario
-from sim.streams import WeeklyDraws, stream
+from sim.streams import stream
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -43,6 +43,7 @@ class World:
     band_names: list[str]
     base_rate: FloatArray  # opportunities per week at effort 1, average demand
     deal_value: FloatArray  # median list value of one deal, $
+    terms: DealTerms
     pipeline: Pipeline  # open deals at week 0
     weeks_since_win: FloatArray
     status: npt.NDArray[np.int8]
@@ -107,6 +108,13 @@ def build_world(scenario: Scenario, replication: int, seed: int | None = None) -
         band_names=list(pop.size_bands),
         base_rate=base_rate,
         deal_value=deal_value,
+        terms=DealTerms(
+            deal_value=deal_value,
+            value_sigma=traits.deal_size_sigma,
+            win_rate=traits.win_rate,
+            cycle_min=traits.cycle_weeks_min,
+            cycle_max=traits.cycle_weeks_max,
+        ),
         pipeline=Pipeline(n, ring_weeks(scenario)),
         weeks_since_win=np.zeros(n),
         status=np.full(n, ACTIVE, dtype=np.int8),
@@ -135,33 +143,35 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
     week 0 only date each partner's last win; the rest are the open pipeline.
     Partners without a win in the dormancy window start dormant.
     """
-    traits, pipeline = world.traits, world.pipeline
+    pipeline = world.pipeline
     ring = pipeline.ring_weeks
-    draws = WeeklyDraws(seed, replication, world.partners, prefix="history")
+    streams = {p: stream(seed, replication, f"history.{p}") for p in ("arrival", "deal_value", "cycle", "win")}
     last_win = np.full(world.partners, -float(ring))
     chunk = max(1, min(ring - 1, 4_000_000 // max(world.partners, 1)))  # bounded memory
     for first in range(-(ring - 1), 0, chunk):
-        weeks = np.arange(first, min(first + chunk, 0))[:, None]
-        rate = world.base_rate * demand_index(scenario.market, weeks)
-        new = draw_opportunities(
-            rate,
-            world.deal_value,
-            traits.deal_size_sigma,
-            traits.win_rate,
-            traits.cycle_weeks_min,
-            traits.cycle_weeks_max,
-            draws.next_weeks(weeks.shape[0]),
+        weeks = np.arange(first, min(first + chunk, 0))
+        rate = world.base_rate * demand_index(scenario.market, weeks)[:, None]
+        index, count = arrivals(rate, streams["arrival"].random(rate.shape))
+        k = count.size
+        new = world.terms.open(
+            index[1],
+            count,
+            streams["deal_value"].standard_normal(k),
+            streams["cycle"].random(k),
+            streams["win"].random(k),
         )
-        close = weeks + new.cycle
-        past_win = (new.value > 0) & new.won & (close < 0)
-        last_win = np.maximum(last_win, np.where(past_win, close, -ring).max(axis=0))
-        pipeline.add(weeks, _only(new, close >= 0), traits.win_rate)
+        arrival = weeks[index[0]]
+        close = arrival + new.cycle
+        past = new.won & (close < 0)
+        np.maximum.at(last_win, new.rows[past], close[past])
+        future = close >= 0
+        pipeline.add(arrival[future], _only(new, future), world.terms.win_rate)
     world.weeks_since_win = -last_win
     world.status = np.where(
-        world.weeks_since_win > traits.dormancy_weeks, DORMANT, ACTIVE
+        world.weeks_since_win > world.traits.dormancy_weeks, DORMANT, ACTIVE
     ).astype(np.int8)
 
 
 def _only(new: Opportunities, keep: npt.NDArray[np.bool_]) -> Opportunities:
-    """The opportunities of ``new`` where ``keep``, nothing elsewhere."""
-    return Opportunities(value=np.where(keep, new.value, 0.0), cycle=new.cycle, won=new.won)
+    """The opportunities of ``new`` where ``keep``."""
+    return Opportunities(rows=new.rows[keep], value=new.value[keep], cycle=new.cycle[keep], won=new.won[keep])

@@ -1,0 +1,103 @@
+"""Core simulator benchmarks (issue: core simulator performance targets).
+
+Measures, for the quickstart design (3-tier quarterly ladder + monthly email):
+
+* one paired replication (baseline and design arms, shared world) of 1,000
+  partners over 52 weeks: median wall time on one core;
+* one arm of 100,000 partners over 52 weeks: wall time and peak memory
+  (resident set size of a fresh child process, so the figure is not polluted
+  by earlier runs).
+
+Usage::
+
+    .venv/bin/python benchmarks/core.py [--json] [--repeats 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+
+
+def population(n: int) -> list[str]:
+    """``--set`` overrides for ``n`` partners in the quickstart's 70/23/7 mix."""
+    integrators, alliances = round(n * 0.233), round(n * 0.067)
+    resellers = n - integrators - alliances
+    return [
+        f"population.partners.reseller={resellers}",
+        f"population.partners.integrator={integrators}",
+        f"population.partners.alliance={alliances}",
+    ]
+
+
+def paired_replication_ms(repeats: int) -> float:
+    """Median wall time of one paired replication of 1,000 partners, ms."""
+    from sim import load_scenario
+    from sim.runner import run_replication
+
+    scenario = load_scenario(QUICKSTART, population(1000))
+    arms = {"baseline": scenario.baseline, "design": scenario.design}
+    run_replication(scenario, arms, scenario.seed, 0)  # warm-up: imports, caches
+    times = []
+    for replication in range(repeats):
+        start = time.perf_counter()
+        run_replication(scenario, arms, scenario.seed, replication)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def one_arm(partners: int) -> dict[str, float]:
+    """Wall time and peak RSS of one arm of ``partners`` over 52 weeks (run in this process)."""
+    from sim import PartnerProgramModel, load_scenario
+
+    scenario = load_scenario(QUICKSTART, population(partners))
+    start = time.perf_counter()
+    PartnerProgramModel(scenario, arm="design").run()
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_rss_mb": peak_mb, "partner_weeks_per_s": partners * 52 / seconds}
+
+
+def one_arm_in_child(partners: int) -> dict[str, float]:
+    """:func:`one_arm` in a fresh interpreter, so peak memory is this run's alone."""
+    code = (
+        "import json, sys; sys.path.insert(0, {root!r}); "
+        "from benchmarks.core import one_arm; print(json.dumps(one_arm({n})))"
+    ).format(root=str(ROOT), n=partners)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--repeats", type=int, default=15, help="paired replications to time")
+    args = parser.parse_args()
+    figures = {
+        "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
+        "paired_replication_1000_ms": paired_replication_ms(args.repeats),
+        "one_arm_100000": one_arm_in_child(100_000),
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    arm = figures["one_arm_100000"]
+    print(f"paired replication, 1,000 partners x 52 weeks: {figures['paired_replication_1000_ms']:.1f} ms (median of {args.repeats})")
+    print(
+        f"one arm, 100,000 partners x 52 weeks: {arm['seconds']:.2f} s, "
+        f"peak RSS {arm['peak_rss_mb']:.0f} MB, {arm['partner_weeks_per_s'] / 1e6:.2f} M partner-weeks/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
