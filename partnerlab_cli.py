@@ -48,17 +48,30 @@ def _integer(minimum: int, allow_all: bool = False) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum and not (allow_all and value == -1):
             extra = ", or -1 for all cores" if allow_all else ""
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}{extra}, got {value}")
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {minimum}{extra}, got {value}"
+            )
         return value
 
     return parse
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--replications", type=_integer(1), help="independent worlds (default: the scenario's)")
-    parser.add_argument("--seed", type=_integer(0), help="root random seed (default: the scenario's)")
-    parser.add_argument("--jobs", type=_integer(1, allow_all=True), default=1, help="worker processes; -1 for all cores (results do not change)")
-    parser.add_argument("--out", type=Path, help="results folder (default: results/<name>-<timestamp>)")
+    parser.add_argument(
+        "--replications", type=_integer(1), help="independent worlds (default: the scenario's)"
+    )
+    parser.add_argument(
+        "--seed", type=_integer(0), help="root random seed (default: the scenario's)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_integer(1, allow_all=True),
+        default=1,
+        help="worker processes; -1 for all cores (results do not change)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="results folder (default: results/<name>-<timestamp>)"
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
     parser.add_argument(
         "--set",
@@ -66,23 +79,38 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a scenario field, e.g. --set design.mechanics.0.tiers.1.rate=0.03 (repeatable)",
+        help="override a scenario field, e.g. design.mechanics.0.tiers.1.rate=0.03 (repeatable)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def build_parser() -> Parser:
     """The argument parser for every subcommand."""
-    parser = Parser(prog="partnerlab", description="Simulate and optimize B2B partner incentive programs.")
+    parser = Parser(
+        prog="partnerlab", description="Simulate and optimize B2B partner incentive programs."
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    run = commands.add_parser("run", help="run a design against its baseline", description="Run a scenario's design against its baseline over paired replications.")
+    run = commands.add_parser(
+        "run",
+        help="run a design against its baseline",
+        description="Run a scenario's design against its baseline over paired replications.",
+    )
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     _common(run)
     run.set_defaults(handler=cmd_run)
 
-    compare = commands.add_parser("compare", help="rank designs on the same worlds", description="Rank several designs against the same baseline, on the same worlds, with paired CIs.")
-    compare.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files that differ only in their design")
+    compare = commands.add_parser(
+        "compare",
+        help="rank designs on the same worlds",
+        description="Rank designs against one baseline on the same worlds, with paired CIs.",
+    )
+    compare.add_argument(
+        "scenarios",
+        type=Path,
+        nargs="+",
+        help="scenario YAML files that differ only in their design",
+    )
     _common(compare)
     compare.set_defaults(handler=cmd_compare)
     return parser
@@ -124,14 +152,20 @@ def save_run(results: RunResults, out: Path, argv: list[str] | None = None) -> N
     """Write a run's folder: tables, summary.json, then manifest.json."""
     write_tables(out, runs=results.runs, segments=results.segments, timeseries=results.timeseries)
     write_json(out / "summary.json", results.summary_json())
-    write_json(out / "manifest.json", manifest("run", [results.scenario], results.seed, results.replications, argv))
+    write_json(
+        out / "manifest.json",
+        manifest("run", [results.scenario], results.seed, results.replications, argv),
+    )
 
 
 def save_compare(results: CompareResults, out: Path, argv: list[str] | None = None) -> None:
     """Write a comparison's folder: tables, summary.json, then manifest.json."""
     write_tables(out, runs=results.runs, segments=results.segments, timeseries=results.timeseries)
     write_json(out / "summary.json", results.to_json())
-    write_json(out / "manifest.json", manifest("compare", results.scenarios, results.seed, results.replications, argv))
+    write_json(
+        out / "manifest.json",
+        manifest("compare", results.scenarios, results.seed, results.replications, argv),
+    )
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], table: str, out: Path) -> None:

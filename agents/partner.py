@@ -49,7 +49,9 @@ class PartnerParams(BaseModel):
         0.6, ge=0, le=1, description="share of size that shows as more deals (rest: bigger deals)"
     )
     deal_size: float = Field(8_000.0, gt=0, description="median list value of a deal, $")
-    deal_size_sigma: float = Field(0.6, ge=0, le=3, description="lognormal dispersion of deal value")
+    deal_size_sigma: float = Field(
+        0.6, ge=0, le=3, description="lognormal dispersion of deal value"
+    )
     win_rate: float = Field(0.35, ge=0, le=1, description="probability an opportunity is won")
     cycle_weeks_min: int = Field(2, ge=1, description="shortest sales cycle, weeks")
     cycle_weeks_max: int = Field(8, ge=1, le=156, description="longest sales cycle, weeks")
@@ -62,12 +64,16 @@ class PartnerParams(BaseModel):
     effort_elasticity: float = Field(
         0.8, ge=0, le=3, description="elasticity of effort to the perceived value of a sale"
     )
-    max_effort: float = Field(2.5, ge=1, description="upper bound on effort (1 = business as usual)")
+    max_effort: float = Field(
+        2.5, ge=1, description="upper bound on effort (1 = business as usual)"
+    )
     new_partner_activity: float = Field(
         0.5, ge=0, le=1, description="opportunity rate of a new partner relative to established"
     )
     engagement_baseline: float = Field(0.5, ge=0, le=1, description="long-run engagement level")
-    engagement_half_life_weeks: float = Field(8.0, gt=0, description="decay of engagement to baseline")
+    engagement_half_life_weeks: float = Field(
+        8.0, gt=0, description="decay of engagement to baseline"
+    )
     engagement_on_payout: float = Field(
         0.15, ge=0, le=1, description="share of the gap to 1 closed by receiving a reward payout"
     )
@@ -88,13 +94,18 @@ class PartnerParams(BaseModel):
         6.0, gt=0, description="how long past contacts dull the next one"
     )
     opt_out_rate: float = Field(
-        0.004, ge=0, le=1, description="opt-out probability per contact, times (1 + recent contacts)"
+        0.004,
+        ge=0,
+        le=1,
+        description="opt-out probability per contact, times (1 + recent contacts)",
     )
     dormancy_weeks: int = Field(26, ge=1, description="weeks without a win before going dormant")
     dormant_activity: float = Field(
         0.3, ge=0, le=1, description="opportunity rate of a dormant partner relative to active"
     )
-    churn_rate: float = Field(0.004, ge=0, le=1, description="weekly churn probability when dormant")
+    churn_rate: float = Field(
+        0.004, ge=0, le=1, description="weekly churn probability when dormant"
+    )
 
     @model_validator(mode="after")
     def _cycle_range(self) -> PartnerParams:

@@ -65,15 +65,19 @@ def one_arm(partners: int) -> dict[str, float]:
     PartnerProgramModel(scenario, arm="design").run()
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_rss_mb": peak_mb, "partner_weeks_per_s": partners * 52 / seconds}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": peak_mb,
+        "partner_weeks_per_s": partners * 52 / seconds,
+    }
 
 
 def one_arm_in_child(partners: int) -> dict[str, float]:
     """:func:`one_arm` in a fresh interpreter, so peak memory is this run's alone."""
     code = (
-        "import json, sys; sys.path.insert(0, {root!r}); "
-        "from benchmarks.core import one_arm; print(json.dumps(one_arm({n})))"
-    ).format(root=str(ROOT), n=partners)
+        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); "
+        f"from benchmarks.core import one_arm; print(json.dumps(one_arm({partners})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -92,10 +96,14 @@ def main() -> None:
         print(json.dumps(figures, indent=2))
         return
     arm = figures["one_arm_100000"]
-    print(f"paired replication, 1,000 partners x 52 weeks: {figures['paired_replication_1000_ms']:.1f} ms (median of {args.repeats})")
+    paired = figures["paired_replication_1000_ms"]
+    print(
+        f"paired replication, 1,000 partners x 52 weeks: {paired:.1f} ms (median of {args.repeats})"
+    )
     print(
         f"one arm, 100,000 partners x 52 weeks: {arm['seconds']:.2f} s, "
-        f"peak RSS {arm['peak_rss_mb']:.0f} MB, {arm['partner_weeks_per_s'] / 1e6:.2f} M partner-weeks/s"
+        f"peak RSS {arm['peak_rss_mb']:.0f} MB, "
+        f"{arm['partner_weeks_per_s'] / 1e6:.2f} M partner-weeks/s"
     )
 
 

@@ -17,7 +17,9 @@ def _resolve(scenario: Scenario | str | Path) -> Scenario:
 
 def _check_jobs(jobs: int) -> int:
     if jobs == 0 or jobs < -1:
-        raise ValueError(f"jobs must be a positive number of processes or -1 for all cores, got {jobs}")
+        raise ValueError(
+            f"jobs must be a positive number of processes or -1 for all cores, got {jobs}"
+        )
     return jobs
 
 
@@ -80,7 +82,9 @@ def compare_scenarios(
             )
     names = [s.name for s in specs]
     if len(set(names)) != len(names) or "baseline" in names:
-        raise ScenarioError(",".join(names), "name", "expected distinct names other than 'baseline'")
+        raise ScenarioError(
+            ",".join(names), "name", "expected distinct names other than 'baseline'"
+        )
     n = first.replications if replications is None else replications
     root = first.seed if seed is None else seed
     arms = {"baseline": first.baseline} | {s.name: s.design for s in specs}

@@ -146,7 +146,8 @@ def deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
             merged[key] = deep_merge(old, value)
         elif isinstance(value, Mapping) and isinstance(old, list) and _indexed(value, len(old)):
             merged[key] = [
-                deep_merge(item, value[i]) if i in value and isinstance(item, dict)
+                deep_merge(item, value[i])
+                if i in value and isinstance(item, dict)
                 else copy.deepcopy(value.get(i, item))
                 for i, item in enumerate(old)
             ]

@@ -167,7 +167,7 @@ class TieredRebateRule:
 
     # -- behaviour ------------------------------------------------------------------
     def marginal(self, mean: FloatArray, sd: FloatArray) -> FloatArray:
-        """d E[reward] / d mean for period revenue ~ Normal(mean, sd)."""
+        """D E[reward] / d mean for period revenue ~ Normal(mean, sd)."""
         z = (mean[:, None] - self.thresholds) / sd[:, None]
         slope = ndtr(z)
         if self.retroactive:
@@ -207,7 +207,10 @@ class EmailChannel:
 
     def contacts(self, week: int, reachable: BoolArray) -> BoolArray:
         """Every eligible, reachable partner on send weeks; nobody otherwise."""
-        due = week >= self.spec.first_week and (week - self.spec.first_week) % self.spec.every_weeks == 0
+        due = (
+            week >= self.spec.first_week
+            and (week - self.spec.first_week) % self.spec.every_weeks == 0
+        )
         if not due:
             return np.zeros_like(reachable)
         return self.eligible & reachable

@@ -87,7 +87,14 @@ class PartnerState:
 
     def __post_init__(self) -> None:
         n = self.engagement.size
-        for name in ("revenue", "gross_profit", "discounts", "program_cost", "rewards", "contact_cost"):
+        for name in (
+            "revenue",
+            "gross_profit",
+            "discounts",
+            "program_cost",
+            "rewards",
+            "contact_cost",
+        ):
             setattr(self, name, np.zeros(n))
         self.active_quarters = np.zeros(n)
         self.won_this_quarter = np.zeros(n, dtype=bool)
@@ -200,7 +207,11 @@ class PartnerProgramModel(mesa.Model):
         demand = self.demand[t]
 
         contacts, contact_cost = self._nudge(draws)
-        flow_rate = world.base_rate * demand * self._apply("activity_multiplier", state.engagement, state.status)
+        flow_rate = (
+            world.base_rate
+            * demand
+            * self._apply("activity_multiplier", state.engagement, state.status)
+        )
         signal = self._signal(flow_rate)
         state.effort = self._apply("choose_effort", signal, state.engagement, state.nudge_stock)
 
@@ -271,7 +282,9 @@ class PartnerProgramModel(mesa.Model):
         )
         return sum((i.signal(outlook) for i in self.incentives), np.zeros(self.world.partners))
 
-    def _lifecycle(self, draws: dict[str, FloatArray], won: npt.NDArray[np.bool_], paid: npt.NDArray[np.bool_]) -> None:
+    def _lifecycle(
+        self, draws: dict[str, FloatArray], won: npt.NDArray[np.bool_], paid: npt.NDArray[np.bool_]
+    ) -> None:
         state, traits = self.state, self.world.traits
         base = traits.engagement_baseline
         state.engagement = base + (state.engagement - base) * self._engagement_decay
@@ -364,6 +377,7 @@ class PartnerProgramModel(mesa.Model):
             first[rows], second[rows] = rule(self.world.traits, rows, *(a[rows] for a in arrays))
         return first, second
 
+
 _RULES = ("choose_effort", "activity_multiplier", "nudge_response", "opt_out_probability")
 _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
 
@@ -371,7 +385,14 @@ _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
 #: effort and engagement) over all partners.
 MODEL_REPORTERS = {
     name: (lambda m, name=name: m.totals[name])
-    for name in ("revenue", "gross_profit", "program_cost", "effort", "engagement", "active_partners")
+    for name in (
+        "revenue",
+        "gross_profit",
+        "program_cost",
+        "effort",
+        "engagement",
+        "active_partners",
+    )
 }
 
 
@@ -381,4 +402,3 @@ def _root_seed(rng: int | np.integer | np.random.Generator) -> int:
     if isinstance(rng, (int, np.integer)) and rng >= 0:
         return int(rng)
     raise ValueError(f"rng must be a non-negative integer seed or a numpy Generator, got {rng!r}")
-

@@ -54,9 +54,7 @@ def tables(outputs: list[ReplicationOutput]) -> tuple[pd.DataFrame, pd.DataFrame
             series_frames.append(frame)
             totals = result.totals.sum(axis=0)
             active = np.mean(result.quarter_active_share) if result.quarter_active_share else np.nan
-            run_rows.append(
-                (out.replication, arm, *totals, result.top20_revenue_share, active)
-            )
+            run_rows.append((out.replication, arm, *totals, result.top20_revenue_share, active))
     segments = pd.DataFrame(
         segment_rows, columns=["replication", "arm", "archetype", "size_band", *TOTALS]
     )
@@ -83,8 +81,7 @@ def paired_differences(
             "incremental_revenue": arms[("revenue", design)] - arms[("revenue", baseline)],
             "incremental_gross_profit": arms[("gross_profit", design)]
             - arms[("gross_profit", baseline)],
-            "incremental_cost": arms[("program_cost", design)]
-            - arms[("program_cost", baseline)],
+            "incremental_cost": arms[("program_cost", design)] - arms[("program_cost", baseline)],
         }
     )
     diff["net_lift"] = diff["incremental_gross_profit"] - diff["incremental_cost"]
@@ -106,7 +103,9 @@ def _grouped(diff: pd.DataFrame, by: str) -> dict[str, dict[str, Estimate]]:
     return {str(k): summarize(g) for k, g in diff.groupby(level=by, sort=False)}
 
 
-def summary_tree(segments: pd.DataFrame, design: str, order: dict[str, list[str]]) -> dict[str, Any]:
+def summary_tree(
+    segments: pd.DataFrame, design: str, order: dict[str, list[str]]
+) -> dict[str, Any]:
     """Summary in total, by archetype and by size band, groups in ``order``."""
     total = summarize(paired_differences(segments, design))
     tree: dict[str, Any] = {"total": total}
@@ -222,7 +221,11 @@ class CompareResults:
             "partners": int(sum(self.scenarios[0].population.partners.values())),
             "horizon_weeks": self.scenarios[0].horizon_weeks,
             "designs": [
-                {"rank": int(r["rank"]), "design": r["design"], **{m: r[m].as_dict() for m in METRICS}}
+                {
+                    "rank": int(r["rank"]),
+                    "design": r["design"],
+                    **{m: r[m].as_dict() for m in METRICS},
+                }
                 for r in self.ranking.to_dict("records")
             ],
             "differences": [

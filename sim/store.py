@@ -93,7 +93,9 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def manifest(kind: str, scenarios: list[Scenario], seed: int, replications: int, argv: list[str] | None) -> dict[str, Any]:
+def manifest(
+    kind: str, scenarios: list[Scenario], seed: int, replications: int, argv: list[str] | None
+) -> dict[str, Any]:
     """Provenance of a results folder: what ran, on what, with which code."""
     return {
         "kind": kind,

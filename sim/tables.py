@@ -24,11 +24,19 @@ def fmt(estimate: Estimate, money: bool = True) -> str:
 
 def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
+    lines = [
+        "  ".join(
+            h.rjust(w) if i else h.ljust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
     lines.append("  ".join("-" * w for w in widths))
     for row in rows:
         lines.append(
-            "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+            "  ".join(
+                c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
         )
     return "\n".join(lines)
 
@@ -56,8 +64,7 @@ def compare_table(results: CompareResults) -> str:
     """Designs ranked by net lift, and the paired differences between them."""
     first = results.scenarios[0]
     rows = [
-        [str(r["rank"]), r["design"], *_metric_cells(r)]
-        for r in results.ranking.to_dict("records")
+        [str(r["rank"]), r["design"], *_metric_cells(r)] for r in results.ranking.to_dict("records")
     ]
     title = (
         f"{len(results.scenarios)} designs vs baseline: {first.baseline.name}\n"

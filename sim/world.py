@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from agents import ACTIVE, DORMANT, ARCHETYPES, Partner, Traits
+from agents import ACTIVE, ARCHETYPES, DORMANT, Partner, Traits
 from sim.market import demand_index
 from sim.pipeline import DealTerms, Opportunities, Pipeline, arrivals
 from sim.scenario import Scenario
@@ -145,7 +145,10 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
     """
     pipeline = world.pipeline
     ring = pipeline.ring_weeks
-    streams = {p: stream(seed, replication, f"history.{p}") for p in ("arrival", "deal_value", "cycle", "win")}
+    streams = {
+        p: stream(seed, replication, f"history.{p}")
+        for p in ("arrival", "deal_value", "cycle", "win")
+    }
     last_win = np.full(world.partners, -float(ring))
     chunk = max(1, min(ring - 1, 4_000_000 // max(world.partners, 1)))  # bounded memory
     for first in range(-(ring - 1), 0, chunk):
@@ -174,4 +177,6 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
 
 def _only(new: Opportunities, keep: npt.NDArray[np.bool_]) -> Opportunities:
     """The opportunities of ``new`` where ``keep``."""
-    return Opportunities(rows=new.rows[keep], value=new.value[keep], cycle=new.cycle[keep], won=new.won[keep])
+    return Opportunities(
+        rows=new.rows[keep], value=new.value[keep], cycle=new.cycle[keep], won=new.won[keep]
+    )
