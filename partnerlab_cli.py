@@ -116,16 +116,20 @@ def build_parser() -> Parser:
     return parser
 
 
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The replication settings shared by every simulating command."""
+    return {
+        "replications": args.replications,
+        "seed": args.seed,
+        "jobs": args.jobs,
+        "progress": not args.no_progress,
+    }
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``partnerlab run``: one design against its baseline."""
     scenario = load_scenario(args.scenario, args.overrides)
-    results = run_scenario(
-        scenario,
-        replications=args.replications,
-        seed=args.seed,
-        jobs=args.jobs,
-        progress=not args.no_progress,
-    )
+    results = run_scenario(scenario, **_run_options(args))
     out = args.out or default_out_dir(scenario.name)
     save_run(results, out, sys.argv)
     _emit(args, results.to_json(), run_table(results), out)
@@ -135,13 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """``partnerlab compare``: several designs, one baseline, the same worlds."""
     scenarios = [load_scenario(path, args.overrides) for path in args.scenarios]
-    results = compare_scenarios(
-        scenarios,
-        replications=args.replications,
-        seed=args.seed,
-        jobs=args.jobs,
-        progress=not args.no_progress,
-    )
+    results = compare_scenarios(scenarios, **_run_options(args))
     out = args.out or default_out_dir("compare")
     save_compare(results, out, sys.argv)
     _emit(args, results.to_json(), compare_table(results), out)

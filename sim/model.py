@@ -65,6 +65,10 @@ SERIES = {
 _MEAN_SERIES = ("effort", "engagement")
 
 
+#: Money accumulated per partner over the horizon, $.
+MONEY = ("revenue", "gross_profit", "discounts", "program_cost", "rewards", "contact_cost")
+
+
 @dataclass
 class PartnerState:
     """Dynamic per-partner arrays of one arm."""
@@ -87,14 +91,7 @@ class PartnerState:
 
     def __post_init__(self) -> None:
         n = self.engagement.size
-        for name in (
-            "revenue",
-            "gross_profit",
-            "discounts",
-            "program_cost",
-            "rewards",
-            "contact_cost",
-        ):
+        for name in MONEY:
             setattr(self, name, np.zeros(n))
         self.active_quarters = np.zeros(n)
         self.won_this_quarter = np.zeros(n, dtype=bool)

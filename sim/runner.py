@@ -18,7 +18,7 @@ import numpy.typing as npt
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from sim.model import PartnerProgramModel
+from sim.model import MONEY, PartnerProgramModel
 from sim.scenario import Program, Scenario
 from sim.world import World, build_world
 
@@ -26,12 +26,7 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Per-partner totals summed by segment, in this column order.
 TOTALS = (
-    "revenue",
-    "gross_profit",
-    "discounts",
-    "program_cost",
-    "rewards",
-    "contact_cost",
+    *MONEY,
     "partners",
     "rewarded_partners",
     "active_partners",
@@ -67,12 +62,7 @@ def summarize_arm(model: PartnerProgramModel) -> ArmOutput:
     segment = world.archetype.astype(np.int64) * bands + world.size_band
     n_segments = len(world.archetypes) * bands
     columns = (
-        state.revenue,
-        state.gross_profit,
-        state.discounts,
-        state.program_cost,
-        state.rewards,
-        state.contact_cost,
+        *(getattr(state, name) for name in MONEY),
         np.ones(world.partners),
         state.rewards > 0,
         state.status == 0,
