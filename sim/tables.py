@@ -22,23 +22,17 @@ def fmt(estimate: Estimate, money: bool = True) -> str:
     return text
 
 
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int = 1) -> str:
+    """Aligned columns: the first ``text_columns`` to the left, numbers to the right."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            h.rjust(w) if i else h.ljust(w)
-            for i, (h, w) in enumerate(zip(header, widths, strict=True))
-        )
-    ]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append(
-            "  ".join(
-                c.rjust(w) if i else c.ljust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-    return "\n".join(lines)
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.ljust(width) if i < text_columns else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
 def _metric_cells(estimates: Mapping[str, Estimate]) -> list[str]:
@@ -71,12 +65,12 @@ def compare_table(results: CompareResults) -> str:
         f"{sum(first.population.partners.values())} partners, {first.horizon_weeks} weeks, "
         f"{results.replications} replications, seed {results.seed}; same worlds for every design"
     )
-    text = f"{title}\n\n{_grid(('rank', 'design', *HEADERS), rows)}"
+    text = f"{title}\n\n{_grid(('rank', 'design', *HEADERS), rows, text_columns=2)}"
     if len(results.differences):
         diff_rows = [
             [r["design"], r["versus"], fmt(r["net_lift_difference"])]
             for r in results.differences.to_dict("records")
         ]
         text += "\n\npaired differences in net lift\n\n"
-        text += _grid(("design", "versus", "difference $ [95% CI]"), diff_rows)
+        text += _grid(("design", "versus", "difference $ [95% CI]"), diff_rows, text_columns=2)
     return text
