@@ -33,6 +33,7 @@ METRIC_INFO = {
     "incremental_gross_profit": ("Incremental gross profit", "$"),
     "incremental_cost": ("Incremental program cost", "$"),
     "incremental_revenue": ("Incremental revenue", "$"),
+    "incremental_pipeline": ("Incremental open pipeline at the horizon (expected value)", "$"),
     "roi": ("ROI (incremental GP / incremental cost)", "x"),
 }
 
@@ -71,10 +72,12 @@ def paired_differences(
     """Per-replication differences design minus baseline (optionally per ``by`` group).
 
     Columns: ``incremental_revenue``, ``incremental_gross_profit``,
-    ``incremental_cost`` and ``net_lift``.
+    ``incremental_cost``, ``net_lift`` and ``incremental_pipeline`` (expected
+    value of deals still open at the horizon: effort that has not booked yet).
     """
     keys = ["replication", "arm"] + ([by] if by else [])
-    sums = segments.groupby(keys, sort=True)[["revenue", "gross_profit", "program_cost"]].sum()
+    columns = ["revenue", "gross_profit", "program_cost", "open_pipeline"]
+    sums = segments.groupby(keys, sort=True)[columns].sum()
     arms = sums.unstack("arm")
     diff = pd.DataFrame(
         {
@@ -85,6 +88,9 @@ def paired_differences(
         }
     )
     diff["net_lift"] = diff["incremental_gross_profit"] - diff["incremental_cost"]
+    diff["incremental_pipeline"] = (
+        arms[("open_pipeline", design)] - arms[("open_pipeline", baseline)]
+    )
     return diff
 
 
@@ -95,7 +101,8 @@ def summarize(diff: pd.DataFrame) -> dict[str, Estimate]:
         for name in ("net_lift", "incremental_gross_profit", "incremental_cost")
     }
     out["roi"] = ratio_ci(diff["incremental_gross_profit"], diff["incremental_cost"])
-    out["incremental_revenue"] = mean_ci(diff["incremental_revenue"])
+    for name in ("incremental_revenue", "incremental_pipeline"):
+        out[name] = mean_ci(diff[name])
     return out
 
 
@@ -165,6 +172,7 @@ class RunResults:
         return self.to_json() | {
             "by_size_band": {k: _as_json(v) for k, v in self.summary["by_size_band"].items()},
             "incremental_revenue": self.summary["total"]["incremental_revenue"].as_dict(),
+            "incremental_pipeline": self.summary["total"]["incremental_pipeline"].as_dict(),
             "baseline_world": world_figures(self.runs, "baseline"),
         }
 

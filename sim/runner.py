@@ -18,6 +18,7 @@ import numpy.typing as npt
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
+from agents import ACTIVE, CHURNED
 from sim.model import MONEY, PartnerProgramModel
 from sim.scenario import Program, Scenario
 from sim.world import World, build_world
@@ -32,6 +33,7 @@ TOTALS = (
     "active_partners",
     "churned_partners",
     "active_quarters",
+    "open_pipeline",
 )
 
 
@@ -65,9 +67,10 @@ def summarize_arm(model: PartnerProgramModel) -> ArmOutput:
         *(getattr(state, name) for name in MONEY),
         np.ones(world.partners),
         state.rewards > 0,
-        state.status == 0,
-        state.status == 2,
+        state.status == ACTIVE,
+        state.status == CHURNED,
         state.active_quarters,
+        model.pipeline.open_expected * (state.status != CHURNED),
     )
     totals = np.column_stack(
         [np.bincount(segment, weights=c, minlength=n_segments) for c in columns]

@@ -7,8 +7,14 @@ from collections.abc import Mapping, Sequence
 from sim.results import METRIC_INFO, CompareResults, RunResults
 from sim.stats import Estimate
 
-COLUMNS = ("net_lift", "incremental_gross_profit", "incremental_cost", "roi")
-HEADERS = ("net lift $", "incr. gross profit $", "incr. cost $", "ROI")
+COLUMNS = (
+    "net_lift",
+    "incremental_gross_profit",
+    "incremental_cost",
+    "roi",
+    "incremental_pipeline",
+)
+HEADERS = ("net lift $", "incr. gross profit $", "incr. cost $", "ROI", "incr. open pipeline $")
 
 
 def fmt(estimate: Estimate, money: bool = True) -> str:
@@ -44,12 +50,15 @@ def run_table(results: RunResults) -> str:
     s = results.scenario
     rows = [["total", *_metric_cells(results.summary["total"])]]
     for group in ("by_archetype", "by_size_band"):
-        rows += [[name, *_metric_cells(est)] for name, est in results.summary[group].items()]
+        rows.append([group.replace("_", " ") + ":", *[""] * len(COLUMNS)])
+        rows += [["  " + name, *_metric_cells(e)] for name, e in results.summary[group].items()]
     title = (
         f"{s.name}: {s.design.name}  vs  baseline: {s.baseline.name}\n"
         f"{results.partners} partners, {s.horizon_weeks} weeks, "
         f"{results.replications} replications, seed {results.seed}; "
-        "mean [95% CI] over replications, design minus baseline"
+        "mean [95% CI] over replications, design minus baseline\n"
+        "open pipeline: expected value of deals still open at the horizon "
+        "(effort that has not booked revenue yet)"
     )
     return f"{title}\n\n{_grid(('segment', *HEADERS), rows)}"
 
