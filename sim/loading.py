@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario import Scenario
+from sim.scenario import SUBFIELD, Scenario
 
 _MECHANIC_TAGS = {"tiered_rebate", "email"}
 
@@ -60,12 +60,15 @@ def validate_scenario(
     except ValidationError as error:
         first = error.errors()[0]
         field = field_path(first["loc"])
+        expected = _expected(first)
+        if expected.startswith(SUBFIELD):
+            sub, _, expected = expected[len(SUBFIELD) :].partition(": ")
+            field = f"{field}.{sub}" if field else sub
         blamed = source
         for key, item in (set_paths or {}).items():
             if field == key or field.startswith(key + ".") or key.startswith(field + "."):
                 blamed = f"--set {item}"
         more = error.error_count() - 1
-        expected = _expected(first)
         if more:
             expected += f" (and {more} more error{'s' if more > 1 else ''})"
         raise ScenarioError(blamed, field, expected) from None
@@ -86,6 +89,8 @@ def _expected(error: Mapping[str, Any]) -> str:
     if kind == "union_tag_invalid":
         return f"unknown mechanic type; expected one of {sorted(_MECHANIC_TAGS)}"
     message = message.removeprefix("Value error, ")
+    if message.startswith(SUBFIELD):
+        return message
     if "input" in error and kind not in {"value_error", "assertion_error"}:
         message += f" (got {error['input']!r})"
     return message[0].lower() + message[1:] if message else kind

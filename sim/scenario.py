@@ -22,6 +22,9 @@ from pydantic import (
 from agents import ARCHETYPES, PartnerParams
 
 WEEKS_PER = {"quarter": 13, "year": 52}
+#: A validator message that starts with this marker names a sub-field first:
+#: ``"@tiers.2.threshold: expected ..."``; error reports append it to the path.
+SUBFIELD = "@"
 Rate = Annotated[float, Field(ge=0, le=1)]
 Money = Annotated[float, Field(ge=0)]
 
@@ -144,11 +147,11 @@ class TieredRebate(Strict):
                         "are given per archetype"
                     ) from None
                 continue
-            for lower, upper in zip(values, values[1:], strict=False):
+            for index, (lower, upper) in enumerate(zip(values, values[1:], strict=False)):
                 if upper <= lower:
                     raise ValueError(
-                        f"tier thresholds must increase; got {upper:g} after {lower:g} "
-                        f"for {archetype}"
+                        f"{SUBFIELD}tiers.{index + 1}.threshold: expected thresholds that "
+                        f"increase; got {upper:g} after {lower:g} for {archetype}"
                     )
         return self
 
