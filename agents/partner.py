@@ -43,12 +43,12 @@ class PartnerParams(BaseModel):
 
     size_sigma: float = Field(1.5, gt=0, le=4, description="lognormal dispersion of partner size")
     opportunity_rate: float = Field(
-        0.08, gt=0, description="opportunities per week for a median-size partner at effort 1"
+        0.13, gt=0, description="opportunities per week for a median-size partner at effort 1"
     )
     rate_size_exponent: float = Field(
         0.6, ge=0, le=1, description="share of size that shows as more deals (rest: bigger deals)"
     )
-    deal_size: float = Field(8_000.0, gt=0, description="median list value of a deal, $")
+    deal_size: float = Field(6_000.0, gt=0, description="median list value of a deal, $")
     deal_size_sigma: float = Field(
         0.6, ge=0, le=3, description="lognormal dispersion of deal value"
     )
