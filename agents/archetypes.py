@@ -24,8 +24,8 @@ class Reseller(Partner):
     archetype: ClassVar[str] = "reseller"
     defaults: ClassVar[dict[str, Any]] = {
         "size_sigma": 1.0,
-        "opportunity_rate": 0.13,
-        "deal_size": 6_000.0,
+        "opportunity_rate": 0.10,
+        "deal_size": 8_000.0,
         "win_rate": 0.35,
         "cycle_weeks_min": 2,
         "cycle_weeks_max": 8,
@@ -45,8 +45,8 @@ class Integrator(Partner):
     archetype: ClassVar[str] = "integrator"
     defaults: ClassVar[dict[str, Any]] = {
         "size_sigma": 0.9,
-        "opportunity_rate": 0.05,
-        "deal_size": 65_000.0,
+        "opportunity_rate": 0.04,
+        "deal_size": 85_000.0,
         "deal_size_sigma": 0.7,
         "win_rate": 0.30,
         "cycle_weeks_min": 13,
@@ -68,8 +68,8 @@ class Alliance(Partner):
     archetype: ClassVar[str] = "alliance"
     defaults: ClassVar[dict[str, Any]] = {
         "size_sigma": 0.8,
-        "opportunity_rate": 0.025,
-        "deal_size": 200_000.0,
+        "opportunity_rate": 0.02,
+        "deal_size": 250_000.0,
         "deal_size_sigma": 0.8,
         "win_rate": 0.25,
         "cycle_weeks_min": 26,

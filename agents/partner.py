@@ -43,12 +43,12 @@ class PartnerParams(BaseModel):
 
     size_sigma: float = Field(1.5, gt=0, le=4, description="lognormal dispersion of partner size")
     opportunity_rate: float = Field(
-        0.13, gt=0, description="opportunities per week for a median-size partner at effort 1"
+        0.10, gt=0, description="opportunities per week for a median-size partner at effort 1"
     )
     rate_size_exponent: float = Field(
         0.6, ge=0, le=1, description="share of size that shows as more deals (rest: bigger deals)"
     )
-    deal_size: float = Field(6_000.0, gt=0, description="median list value of a deal, $")
+    deal_size: float = Field(8_000.0, gt=0, description="median list value of a deal, $")
     deal_size_sigma: float = Field(
         0.6, ge=0, le=3, description="lognormal dispersion of deal value"
     )
@@ -100,9 +100,6 @@ class PartnerParams(BaseModel):
         description="opt-out probability per contact, times (1 + recent contacts)",
     )
     dormancy_weeks: int = Field(26, ge=1, description="weeks without a win before going dormant")
-    dormant_activity: float = Field(
-        0.3, ge=0, le=1, description="opportunity rate of a dormant partner relative to active"
-    )
     churn_rate: float = Field(
         0.004, ge=0, le=1, description="weekly churn probability when dormant"
     )
@@ -249,13 +246,13 @@ class Partner(mesa.Agent):
         """Opportunity flow relative to a typical active partner, from engagement and status.
 
         A share ``activity_engagement_weight`` of deal flow scales with
-        engagement relative to its baseline; dormant partners keep
-        ``dormant_activity`` of their flow and churned partners none.
+        engagement relative to its baseline; churned partners have none. Dormancy
+        itself does not cut the flow (a dormant partner is one whose flow has
+        produced no win lately); it exposes the partner to churn.
         """
         weight = traits.activity_engagement_weight[rows]
         ratio = engagement / np.maximum(traits.engagement_baseline[rows], 1e-9)
         flow = 1.0 - weight + weight * ratio
-        flow = np.where(status == DORMANT, flow * traits.dormant_activity[rows], flow)
         return np.where(status == CHURNED, 0.0, flow)
 
     @classmethod

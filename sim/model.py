@@ -28,7 +28,6 @@ used, so the simulation itself never pays for them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import mesa
@@ -41,7 +40,7 @@ from sim.mechanics import Outlook, build_mechanics
 from sim.pipeline import arrivals
 from sim.scenario import Scenario
 from sim.streams import WeeklyDraws
-from sim.world import World, build_world
+from sim.world import QUARTER, World, build_world
 
 FloatArray = npt.NDArray[np.float64]
 Arm = Literal["baseline", "design"]
@@ -63,52 +62,6 @@ SERIES = {
     "open_pipeline": "$",
 }
 _MEAN_SERIES = ("effort", "engagement")
-
-
-#: Money accumulated per partner over the horizon, $.
-MONEY = ("revenue", "gross_profit", "discounts", "program_cost", "rewards", "contact_cost")
-
-
-@dataclass
-class PartnerState:
-    """Dynamic per-partner arrays of one arm."""
-
-    engagement: FloatArray
-    effort: FloatArray
-    nudge_stock: FloatArray
-    habituation: FloatArray
-    opted_out: npt.NDArray[np.bool_]
-    status: npt.NDArray[np.int8]
-    weeks_since_win: FloatArray
-    revenue: FloatArray = field(init=False)
-    gross_profit: FloatArray = field(init=False)
-    discounts: FloatArray = field(init=False)
-    program_cost: FloatArray = field(init=False)
-    rewards: FloatArray = field(init=False)
-    contact_cost: FloatArray = field(init=False)
-    active_quarters: FloatArray = field(init=False)
-    won_this_quarter: npt.NDArray[np.bool_] = field(init=False)
-
-    def __post_init__(self) -> None:
-        n = self.engagement.size
-        for name in MONEY:
-            setattr(self, name, np.zeros(n))
-        self.active_quarters = np.zeros(n)
-        self.won_this_quarter = np.zeros(n, dtype=bool)
-
-    @classmethod
-    def start(cls, world: World) -> PartnerState:
-        """The state at week 0: baseline engagement, business-as-usual effort."""
-        n = world.partners
-        return cls(
-            engagement=world.traits.engagement_baseline.copy(),
-            effort=np.ones(n),
-            nudge_stock=np.zeros(n),
-            habituation=np.zeros(n),
-            opted_out=np.zeros(n, dtype=bool),
-            status=world.status.copy(),
-            weeks_since_win=world.weeks_since_win.copy(),
-        )
 
 
 def _decay(half_life: FloatArray) -> FloatArray:
@@ -148,12 +101,13 @@ class PartnerProgramModel(mesa.Model):
         self.program = scenario.design if arm == "design" else scenario.baseline
         self.world = world if world is not None else build_world(scenario, replication, seed=seed)
         self.pipeline = self.world.pipeline.copy()
-        self.state = PartnerState.start(self.world)
+        self.state = self.world.start.carried_over()
         self.incentives, self.channels = build_mechanics(self.program, self.world)
         self.draws = WeeklyDraws(seed, replication, self.world.partners)
         self.horizon = scenario.horizon_weeks
         self.demand = demand_index(scenario.market, np.arange(self.horizon))
         self.week = 0
+        self.quarter_revenue: list[FloatArray] = []
         self.series = np.zeros((self.horizon, len(self.world.archetypes), len(SERIES)))
         self.quarter_active_share: list[float] = []
         self._rules = {name: self._rule_groups(name) for name in _RULES}
@@ -223,14 +177,14 @@ class PartnerProgramModel(mesa.Model):
         revenue = won - discounts
         gross_profit = revenue * self.spec.market.gross_margin
 
-        final = t == self.horizon - 1
+        final = self.week == self.horizon - 1
         rewards = np.zeros(world.partners)
         for incentive in self.incentives:
             incentive.record(t, revenue)
             rewards += incentive.settle(t, final)
 
         self._lifecycle(draws, won > 0, rewards > 0)
-        self._account(t, revenue, gross_profit, discounts, rewards, contact_cost, contacts)
+        self._account(revenue, gross_profit, discounts, rewards, contact_cost, contacts)
         self.week += 1
         if self.week >= self.horizon:
             self.running = False
@@ -299,7 +253,6 @@ class PartnerProgramModel(mesa.Model):
 
     def _account(
         self,
-        t: int,
         revenue: FloatArray,
         gross_profit: FloatArray,
         discounts: FloatArray,
@@ -315,7 +268,9 @@ class PartnerProgramModel(mesa.Model):
         state.program_cost += cost
         state.rewards += rewards
         state.contact_cost += contact_cost
-        if (t + 1) % 13 == 0:
+        if (self.week + 1) % QUARTER == 0:
+            booked = sum(self.quarter_revenue, np.zeros(self.world.partners))
+            self.quarter_revenue.append(state.revenue - booked)
             self.quarter_active_share.append(float(state.won_this_quarter.mean()))
             state.active_quarters += state.won_this_quarter
             state.won_this_quarter[:] = False
@@ -343,7 +298,7 @@ class PartnerProgramModel(mesa.Model):
         for name in _MEAN_SERIES:
             sums[_SERIES_INDEX[name]] /= self._counts
             self.totals[name] /= self.world.partners
-        self.series[t] = sums.T
+        self.series[self.week] = sums.T
 
     # -- dispatch of archetype decision rules -------------------------------------
     def _rule_groups(self, name: str) -> list[tuple[Callable[..., Any], slice]]:

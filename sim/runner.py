@@ -19,8 +19,9 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from agents import ACTIVE, CHURNED
-from sim.model import MONEY, PartnerProgramModel
+from sim.model import PartnerProgramModel
 from sim.scenario import Program, Scenario
+from sim.state import MONEY
 from sim.world import World, build_world
 
 FloatArray = npt.NDArray[np.float64]

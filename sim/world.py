@@ -17,6 +17,7 @@ from agents import ACTIVE, ARCHETYPES, DORMANT, Partner, Traits
 from sim.market import demand_index
 from sim.pipeline import DealTerms, Opportunities, Pipeline, arrivals
 from sim.scenario import Scenario
+from sim.state import PartnerState
 from sim.streams import stream
 
 FloatArray = npt.NDArray[np.float64]
@@ -45,8 +46,8 @@ class World:
     deal_value: FloatArray  # median list value of one deal, $
     terms: DealTerms
     pipeline: Pipeline  # open deals at week 0
-    weeks_since_win: FloatArray
-    status: npt.NDArray[np.int8]
+    start: PartnerState  # behaviour state at week 0
+    prior_revenue: FloatArray  # [4, partners]: revenue by quarter of the year before week 0
 
     @property
     def partners(self) -> int:
@@ -59,6 +60,10 @@ class World:
         return np.array([s.start for s in self.slices], dtype=np.int64)
 
 
+QUARTER = 13
+PRIOR_WEEKS = 4 * QUARTER
+
+
 def ring_weeks(scenario: Scenario) -> int:
     """Length of the pipeline ring: longer than any sales cycle and any reward period."""
     longest = max(scenario.archetype_params(a).cycle_weeks_max for a in ARCHETYPES)
@@ -66,7 +71,7 @@ def ring_weeks(scenario: Scenario) -> int:
 
 
 def build_world(scenario: Scenario, replication: int, seed: int | None = None) -> World:
-    """Draw the population and its pre-program history for one replication.
+    """Draw the population, its opening pipeline and its prior year for one replication.
 
     ``seed`` overrides ``scenario.seed`` as the root of the random streams.
     """
@@ -116,8 +121,10 @@ def build_world(scenario: Scenario, replication: int, seed: int | None = None) -
             cycle_max=traits.cycle_weeks_max,
         ),
         pipeline=Pipeline(n, ring_weeks(scenario)),
-        weeks_since_win=np.zeros(n),
-        status=np.full(n, ACTIVE, dtype=np.int8),
+        start=PartnerState.fresh(
+            traits.engagement_baseline, np.full(n, ACTIVE, dtype=np.int8), np.zeros(n)
+        ),
+        prior_revenue=np.zeros((4, n)),
     )
     _replay_history(world, scenario, replication, seed)
     return world
@@ -136,22 +143,26 @@ def _size_bands(size: FloatArray, slices: list[slice], shares: FloatArray) -> np
 
 
 def _replay_history(world: World, scenario: Scenario, replication: int, seed: int) -> None:
-    """Fill the pipeline with the deals opened before week 0 at business-as-usual effort.
+    """Open the deals in the pipeline at week 0 and record the year before it.
 
-    Opportunities from the ``ring - 1`` weeks before the program start are drawn
-    as in a normal week (effort 1, baseline engagement). Those that close before
-    week 0 only date each partner's last win; the rest are the open pipeline.
-    Partners without a win in the dormancy window start dormant.
+    Opportunities of the ``ring - 1 + 52`` weeks before week 0 are drawn at
+    business-as-usual flow (effort 1, baseline engagement), one vectorized pass
+    per chunk of weeks. Deals closing from week 0 on are the opening pipeline;
+    deals won before it date each partner's last win (partners without a win
+    in ``dormancy_weeks`` start dormant) and, over the 52 weeks before week 0,
+    give last year's revenue by quarter (growth rewards and pilot pre-periods
+    compare against it).
     """
-    pipeline = world.pipeline
+    pipeline, traits = world.pipeline, world.traits
     ring = pipeline.ring_weeks
     streams = {
         p: stream(seed, replication, f"history.{p}")
         for p in ("arrival", "deal_value", "cycle", "win")
     }
-    last_win = np.full(world.partners, -float(ring))
-    chunk = max(1, min(ring - 1, 4_000_000 // max(world.partners, 1)))  # bounded memory
-    for first in range(-(ring - 1), 0, chunk):
+    span = ring - 1 + PRIOR_WEEKS  # every deal open at week 0 or booked in the prior year
+    last_win = np.full(world.partners, -float(span))
+    chunk = max(1, min(span, 4_000_000 // max(world.partners, 1)))  # bounded memory
+    for first in range(-span, 0, chunk):
         weeks = np.arange(first, min(first + chunk, 0))
         rate = world.base_rate * demand_index(scenario.market, weeks)[:, None]
         index, count = arrivals(rate, streams["arrival"].random(rate.shape))
@@ -167,12 +178,16 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
         close = arrival + new.cycle
         past = new.won & (close < 0)
         np.maximum.at(last_win, new.rows[past], close[past])
+        last_year = past & (close >= -PRIOR_WEEKS)
+        rows = new.rows[last_year]
+        quarter = (close[last_year] + PRIOR_WEEKS) // QUARTER
+        booked = new.value[last_year] * (1.0 - traits.customer_discount[rows])
+        np.add.at(world.prior_revenue, (quarter, rows), booked)
         future = close >= 0
         pipeline.add(arrival[future], _only(new, future), world.terms.win_rate)
-    world.weeks_since_win = -last_win
-    world.status = np.where(
-        world.weeks_since_win > world.traits.dormancy_weeks, DORMANT, ACTIVE
-    ).astype(np.int8)
+    since_win = -last_win - 1.0
+    status = np.where(since_win > traits.dormancy_weeks, DORMANT, ACTIVE).astype(np.int8)
+    world.start = PartnerState.fresh(traits.engagement_baseline, status, since_win)
 
 
 def _only(new: Opportunities, keep: npt.NDArray[np.bool_]) -> Opportunities:
