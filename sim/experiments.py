@@ -23,6 +23,13 @@ def _check_jobs(jobs: int) -> int:
     return jobs
 
 
+def _replication_ids(count: int, ids: Sequence[int] | None) -> list[int]:
+    chosen = list(range(count)) if ids is None else [int(i) for i in ids]
+    if not chosen or min(chosen) < 0 or len(set(chosen)) != len(chosen):
+        raise ValueError(f"expected at least one distinct non-negative replication, got {chosen}")
+    return chosen
+
+
 def run_scenario(
     scenario: Scenario | str | Path,
     *,
@@ -30,6 +37,7 @@ def run_scenario(
     seed: int | None = None,
     jobs: int = 1,
     progress: bool = False,
+    replication_ids: Sequence[int] | None = None,
 ) -> RunResults:
     """Run the scenario's design against its baseline over paired replications.
 
@@ -40,17 +48,20 @@ def run_scenario(
         jobs: worker processes for replications (-1: all cores); results are
             identical for any value.
         progress: show a progress bar on stderr.
+        replication_ids: which worlds to run, by index (overrides
+            ``replications``); e.g. fresh worlds for a held-out check, or one
+            world at a time for pruning.
     """
     spec = _resolve(scenario)
-    n = spec.replications if replications is None else replications
-    if n < 1:
-        raise ValueError(f"replications must be at least 1, got {n}")
+    ids = _replication_ids(
+        spec.replications if replications is None else replications, replication_ids
+    )
     root = spec.seed if seed is None else seed
-    spec = spec.model_copy(update={"replications": n, "seed": root})
+    spec = spec.model_copy(update={"replications": len(ids), "seed": root})
     arms = {"baseline": spec.baseline, "design": spec.design}
-    outputs = replicate(spec, arms, root, range(n), jobs=_check_jobs(jobs), progress=progress)
+    outputs = replicate(spec, arms, root, ids, jobs=_check_jobs(jobs), progress=progress)
     runs, segments, timeseries = tables(outputs)
-    return RunResults(spec, root, n, runs, segments, timeseries)
+    return RunResults(spec, root, len(ids), runs, segments, timeseries)
 
 
 def compare_scenarios(
@@ -85,10 +96,10 @@ def compare_scenarios(
         raise ScenarioError(
             ",".join(names), "name", "expected distinct names other than 'baseline'"
         )
-    n = first.replications if replications is None else replications
+    ids = _replication_ids(first.replications if replications is None else replications, None)
     root = first.seed if seed is None else seed
     arms = {"baseline": first.baseline} | {s.name: s.design for s in specs}
-    base = first.model_copy(update={"replications": n, "seed": root})
-    outputs = replicate(base, arms, root, range(n), jobs=_check_jobs(jobs), progress=progress)
+    base = first.model_copy(update={"replications": len(ids), "seed": root})
+    outputs = replicate(base, arms, root, ids, jobs=_check_jobs(jobs), progress=progress)
     runs, segments, timeseries = tables(outputs)
-    return CompareResults(specs, root, n, runs, segments, timeseries)
+    return CompareResults(specs, root, len(ids), runs, segments, timeseries)

@@ -77,11 +77,12 @@ class Channel(Protocol):
         ...
 
 
-def _eligible(world: World, applies_to: list[str] | None) -> BoolArray:
+def _eligible(world: World, applies_to: list[str] | None, audience: BoolArray) -> BoolArray:
+    """Partners a component reaches: its archetypes, within the program's audience."""
     if applies_to is None:
-        return np.ones(world.partners, dtype=bool)
+        return audience.copy()
     codes = [i for i, a in enumerate(world.archetypes) if a in applies_to]
-    return np.isin(world.archetype, codes)
+    return np.isin(world.archetype, codes) & audience
 
 
 class TieredRebateRule:
@@ -101,16 +102,17 @@ class TieredRebateRule:
     threshold is far, and sharpens as the period end nears.
     """
 
-    def __init__(self, spec: TieredRebate, world: World) -> None:
+    def __init__(self, spec: TieredRebate, world: World, audience: BoolArray) -> None:
         self.spec = spec
         self.period_weeks = WEEKS_PER[spec.period]
         self.retroactive = spec.basis == "retroactive"
-        self.eligible = _eligible(world, spec.applies_to)
+        self.eligible = _eligible(world, spec.applies_to, audience)
         thresholds = np.full((world.partners, len(spec.tiers)), np.inf)
         for code, archetype in enumerate(world.archetypes):
             if spec.applies_to is None or archetype in spec.applies_to:
                 rows = world.slices[code]
                 thresholds[rows] = [tier.threshold_for(archetype) for tier in spec.tiers]
+        thresholds[~self.eligible] = np.inf
         self.thresholds_all = thresholds
         rates = np.array([tier.rate for tier in spec.tiers])
         steps = np.diff(rates, prepend=0.0)
@@ -200,10 +202,10 @@ class TieredRebateRule:
 class EmailChannel:
     """An email sent every ``every_weeks`` weeks from ``first_week`` to eligible partners."""
 
-    def __init__(self, spec: EmailNudge, world: World) -> None:
+    def __init__(self, spec: EmailNudge, world: World, audience: BoolArray) -> None:
         self.spec = spec
         self.cost_per_contact = spec.cost_per_contact
-        self.eligible = _eligible(world, spec.applies_to)
+        self.eligible = _eligible(world, spec.applies_to, audience)
 
     def contacts(self, week: int, reachable: BoolArray) -> BoolArray:
         """Every eligible, reachable partner on send weeks; nobody otherwise."""
@@ -216,15 +218,22 @@ class EmailChannel:
         return self.eligible & reachable
 
 
-def build_mechanics(program: Program, world: World) -> tuple[list[Incentive], list[Channel]]:
-    """Run-time components of a program, split into incentives and channels."""
+def build_mechanics(
+    program: Program, world: World, audience: BoolArray | None = None
+) -> tuple[list[Incentive], list[Channel]]:
+    """Run-time components of a program, split into incentives and channels.
+
+    ``audience`` restricts the whole program to some partners (default: all),
+    e.g. the treatment group of a pilot.
+    """
+    reach = np.ones(world.partners, dtype=bool) if audience is None else audience
     incentives: list[Incentive] = []
     channels: list[Channel] = []
     for spec in program.mechanics:
         if isinstance(spec, TieredRebate):
-            incentives.append(TieredRebateRule(spec, world))
+            incentives.append(TieredRebateRule(spec, world, reach))
         elif isinstance(spec, EmailNudge):
-            channels.append(EmailChannel(spec, world))
+            channels.append(EmailChannel(spec, world, reach))
         else:  # pragma: no cover - the schema admits only the types above
             raise TypeError(f"no run-time component for {type(spec).__name__}")
     return incentives, channels

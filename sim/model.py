@@ -62,6 +62,8 @@ SERIES = {
     "open_pipeline": "$",
 }
 _MEAN_SERIES = ("effort", "engagement")
+#: Per-partner weekly series kept when ``record_partners`` is on, $.
+PARTNER_SERIES = ("revenue", "gross_profit", "program_cost")
 
 
 def _decay(half_life: FloatArray) -> FloatArray:
@@ -78,6 +80,12 @@ class PartnerProgramModel(mesa.Model):
         replication: which independent world of the scenario to draw.
         world: a world already drawn for this (seed, replication), to share it
             between arms; it is not modified.
+        treated: for ``arm="design"``, the partners who get the design (a
+            boolean array over partner rows); the others stay on the baseline.
+            Default: everyone gets the arm's program. Pilots use this.
+        record_partners: keep per-partner weekly series of revenue, gross
+            profit and program cost in ``model.partner_series`` (memory grows
+            with partners x weeks; off by default).
 
     The scenario is kept as ``model.spec`` because Mesa reserves
     ``model.scenario`` for its own experimental scenarios.
@@ -91,6 +99,8 @@ class PartnerProgramModel(mesa.Model):
         arm: Arm = "design",
         replication: int = 0,
         world: World | None = None,
+        treated: npt.NDArray[np.bool_] | None = None,
+        record_partners: bool = False,
     ) -> None:
         seed = _root_seed(scenario.seed if rng is None else rng)
         super().__init__(rng=seed)
@@ -102,12 +112,17 @@ class PartnerProgramModel(mesa.Model):
         self.world = world if world is not None else build_world(scenario, replication, seed=seed)
         self.pipeline = self.world.pipeline.copy()
         self.state = self.world.start.carried_over()
-        self.incentives, self.channels = build_mechanics(self.program, self.world)
+        self.incentives, self.channels = self._mechanics(treated)
         self.draws = WeeklyDraws(seed, replication, self.world.partners)
         self.horizon = scenario.horizon_weeks
         self.demand = demand_index(scenario.market, np.arange(self.horizon))
         self.week = 0
         self.quarter_revenue: list[FloatArray] = []
+        self.partner_series: dict[str, FloatArray] = (
+            {name: np.zeros((self.horizon, self.world.partners)) for name in PARTNER_SERIES}
+            if record_partners
+            else {}
+        )
         self.series = np.zeros((self.horizon, len(self.world.archetypes), len(SERIES)))
         self.quarter_active_share: list[float] = []
         self._rules = {name: self._rule_groups(name) for name in _RULES}
@@ -122,6 +137,20 @@ class PartnerProgramModel(mesa.Model):
         self._counts = np.diff(np.append(self.world.starts, self.world.partners))
         self.totals = dict.fromkeys(SERIES, 0.0)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+
+    def _mechanics(self, treated: npt.NDArray[np.bool_] | None) -> tuple[list[Any], list[Any]]:
+        """The program's components; with ``treated``, design there and baseline elsewhere."""
+        if treated is None or self.arm == "baseline":
+            return build_mechanics(self.program, self.world)
+        treated = np.asarray(treated, dtype=bool)
+        if treated.shape != (self.world.partners,):
+            raise ValueError(
+                f"treated must be a boolean array over the {self.world.partners} partners, "
+                f"got shape {treated.shape}"
+            )
+        design = build_mechanics(self.spec.design, self.world, treated)
+        baseline = build_mechanics(self.spec.baseline, self.world, ~treated)
+        return design[0] + baseline[0], design[1] + baseline[1]
 
     # -- Mesa agents, on demand ------------------------------------------------
     @property
@@ -268,6 +297,13 @@ class PartnerProgramModel(mesa.Model):
         state.program_cost += cost
         state.rewards += rewards
         state.contact_cost += contact_cost
+        if self.partner_series:
+            for name, values in (
+                ("revenue", revenue),
+                ("gross_profit", gross_profit),
+                ("program_cost", cost),
+            ):
+                self.partner_series[name][self.week] = values
         if (self.week + 1) % QUARTER == 0:
             booked = sum(self.quarter_revenue, np.zeros(self.world.partners))
             self.quarter_revenue.append(state.revenue - booked)
