@@ -194,6 +194,10 @@ def _behaviour_model() -> type[Strict]:
 Behaviour = _behaviour_model()
 
 
+#: Sections that only the command reading them validates (see each command's docs).
+TOOL_SECTIONS = {"search", "pilot", "sensitivity"}
+
+
 class Scenario(Strict):
     """A complete, validated scenario: world, baseline, design and run settings."""
 
@@ -207,6 +211,13 @@ class Scenario(Strict):
     behaviour: Behaviour = Field(default_factory=Behaviour)  # type: ignore[valid-type]
     baseline: Program = Field(default_factory=lambda: Program(name="baseline"))
     design: Program = Field(default_factory=lambda: Program(name="design"))
+    search: dict[str, Any] | None = Field(
+        None, description="optimization search space, read by `partnerlab optimize`"
+    )
+    pilot: dict[str, Any] | None = Field(None, description="pilot plan, read by `partnerlab pilot`")
+    sensitivity: dict[str, Any] | None = Field(
+        None, description="parameter ranges, read by `partnerlab sensitivity`"
+    )
 
     def __iter__(self) -> Any:
         """Not iterable, so ``mesa.batch_run`` treats a scenario as one parameter value."""
@@ -217,5 +228,5 @@ class Scenario(Strict):
         return getattr(self.behaviour, archetype)
 
     def world_key(self) -> dict[str, Any]:
-        """Everything except the design: two scenarios with equal keys share worlds."""
-        return self.model_dump(exclude={"name", "description", "design"})
+        """Everything that shapes the worlds and the baseline: equal keys, same worlds."""
+        return self.model_dump(exclude=TOOL_SECTIONS | {"name", "description", "design"})
