@@ -27,7 +27,7 @@ used, so the simulation itself never pays for them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import mesa
@@ -38,7 +38,7 @@ from agents import ACTIVE, CHURNED, DORMANT
 from sim.market import demand_index
 from sim.mechanics import Outlook, build_mechanics
 from sim.pipeline import arrivals
-from sim.scenario import Scenario
+from sim.scenario import Program, Scenario
 from sim.streams import WeeklyDraws
 from sim.world import QUARTER, World, build_world
 
@@ -80,9 +80,10 @@ class PartnerProgramModel(mesa.Model):
         replication: which independent world of the scenario to draw.
         world: a world already drawn for this (seed, replication), to share it
             between arms; it is not modified.
-        treated: for ``arm="design"``, the partners who get the design (a
-            boolean array over partner rows); the others stay on the baseline.
-            Default: everyone gets the arm's program. Pilots use this.
+        programs: several programs run side by side in one world (pilots,
+            experiment matrices); partner row ``i`` gets ``programs[assignment[i]]``
+            and ``arm`` is then ignored. Default: everyone gets the arm's program.
+        assignment: with ``programs``, an integer array over partner rows.
         record_partners: keep per-partner weekly series of revenue, gross
             profit and program cost in ``model.partner_series`` (memory grows
             with partners x weeks; off by default).
@@ -99,7 +100,8 @@ class PartnerProgramModel(mesa.Model):
         arm: Arm = "design",
         replication: int = 0,
         world: World | None = None,
-        treated: npt.NDArray[np.bool_] | None = None,
+        programs: Sequence[Program] | None = None,
+        assignment: npt.NDArray[np.integer] | None = None,
         record_partners: bool = False,
     ) -> None:
         seed = _root_seed(scenario.seed if rng is None else rng)
@@ -112,7 +114,7 @@ class PartnerProgramModel(mesa.Model):
         self.world = world if world is not None else build_world(scenario, replication, seed=seed)
         self.pipeline = self.world.pipeline.copy()
         self.state = self.world.start.carried_over()
-        self.incentives, self.channels = self._mechanics(treated)
+        self.incentives, self.channels = self._mechanics(programs, assignment)
         self.draws = WeeklyDraws(seed, replication, self.world.partners)
         self.horizon = scenario.horizon_weeks
         self.demand = demand_index(scenario.market, np.arange(self.horizon))
@@ -138,19 +140,30 @@ class PartnerProgramModel(mesa.Model):
         self.totals = dict.fromkeys(SERIES, 0.0)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
 
-    def _mechanics(self, treated: npt.NDArray[np.bool_] | None) -> tuple[list[Any], list[Any]]:
-        """The program's components; with ``treated``, design there and baseline elsewhere."""
-        if treated is None or self.arm == "baseline":
+    def _mechanics(
+        self, programs: Sequence[Program] | None, assignment: npt.NDArray[np.integer] | None
+    ) -> tuple[list[Any], list[Any]]:
+        """The components of the arm's program, or of each program for its assigned partners."""
+        if programs is None and assignment is None:
             return build_mechanics(self.program, self.world)
-        treated = np.asarray(treated, dtype=bool)
-        if treated.shape != (self.world.partners,):
+        if programs is None or assignment is None:
+            raise ValueError("programs and assignment go together")
+        assignment = np.asarray(assignment)
+        if assignment.shape != (self.world.partners,) or not np.issubdtype(
+            assignment.dtype, np.integer
+        ):
             raise ValueError(
-                f"treated must be a boolean array over the {self.world.partners} partners, "
-                f"got shape {treated.shape}"
+                f"assignment must be an integer array over the {self.world.partners} partners"
             )
-        design = build_mechanics(self.spec.design, self.world, treated)
-        baseline = build_mechanics(self.spec.baseline, self.world, ~treated)
-        return design[0] + baseline[0], design[1] + baseline[1]
+        if assignment.size and (assignment.min() < 0 or assignment.max() >= len(programs)):
+            raise ValueError(f"assignment values must index the {len(programs)} programs")
+        incentives: list[Any] = []
+        channels: list[Any] = []
+        for index, program in enumerate(programs):
+            parts = build_mechanics(program, self.world, assignment == index)
+            incentives += parts[0]
+            channels += parts[1]
+        return incentives, channels
 
     # -- Mesa agents, on demand ------------------------------------------------
     @property
