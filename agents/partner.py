@@ -103,6 +103,58 @@ class PartnerParams(BaseModel):
     churn_rate: float = Field(
         0.004, ge=0, le=1, description="weekly churn probability when dormant"
     )
+    fatigue: float = Field(
+        0.01, ge=0, le=1, description="engagement lost per contact per unit of habituation"
+    )
+    responder_share: float = Field(
+        0.2, ge=0, le=1, description="share of partners who respond to recognition"
+    )
+    recognition_lift: float = Field(
+        0.10, ge=0, le=1, description="effort gain of a responder while recognition is on offer"
+    )
+    near_miss_band: float = Field(
+        0.15, ge=0, le=1, description="a miss within this share below a threshold is narrow"
+    )
+    near_miss_penalty: float = Field(
+        0.3, ge=0, le=1, description="share of engagement lost after a narrow miss"
+    )
+    demotion_penalty: float = Field(
+        0.15, ge=0, le=1, description="share of engagement lost per tier level on demotion"
+    )
+    pull_discount: float = Field(
+        0.06, ge=0, le=0.5, description="customer discount that buys an early close"
+    )
+    pull_weeks: int = Field(4, ge=0, le=13, description="how far ahead deals can be pulled, weeks")
+    pullable_share: float = Field(
+        0.3, ge=0, le=1, description="share of those deals whose customers accept an early close"
+    )
+    push_loss: float = Field(0.05, ge=0, le=1, description="share of pushed deals that are lost")
+    mdf_claim_rate: float = Field(
+        0.25, ge=0, le=1, description="weekly claim probability of a median partner, no friction"
+    )
+    mdf_size_elasticity: float = Field(
+        0.4, ge=0, le=2, description="elasticity of the claim rate to partner size"
+    )
+    lead_lift: float = Field(
+        0.3, ge=0, le=3, description="opportunity-flow gain per log unit of marketing stock"
+    )
+    lead_lag_weeks: int = Field(4, ge=0, le=26, description="weeks before marketing yields leads")
+    marketing_half_life_weeks: float = Field(8.0, gt=0, description="decay of marketing effect")
+    registration_share: float = Field(
+        0.6, ge=0, le=1, description="share of deals a partner registers when registration pays"
+    )
+    certification_rate: float = Field(
+        0.03, ge=0, le=1, description="weekly probability to start a certification that pays off"
+    )
+    wallet_elasticity: float = Field(
+        0.3, ge=0, le=3, description="elasticity of share of wallet to our relative reward rate"
+    )
+    wallet_half_life_weeks: float = Field(
+        26.0, gt=0, description="how slowly share of wallet follows attractiveness"
+    )
+    deferral_value: float = Field(
+        0.8, ge=0, le=1, description="value a partner puts on a deferred dollar"
+    )
 
     @model_validator(mode="after")
     def _cycle_range(self) -> PartnerParams:
@@ -257,16 +309,20 @@ class Partner(mesa.Agent):
 
     @classmethod
     def nudge_response(
-        cls, traits: Traits, rows: slice, contacted: BoolArray, habituation: FloatArray
+        cls, traits: Traits, rows: slice, strength: FloatArray, habituation: FloatArray
     ) -> tuple[FloatArray, FloatArray]:
-        """Effort spike and engagement gain from this week's contacts.
+        """Effort spike and engagement change from this week's contacts.
 
-        Each contact adds ``nudge_lift`` to the nudge stock and closes
-        ``nudge_engagement`` of the engagement gap, both divided by
-        ``1 + habituation`` (recent contacts dull the next one).
+        ``strength`` is the week's contacts weighted by channel (an email is 1).
+        Each unit adds ``nudge_lift`` to the nudge stock and closes
+        ``nudge_engagement`` of the engagement gap, both divided by ``1 +
+        habituation`` (recent contacts dull the next one, Allcott and Rogers
+        2014); contacts also irritate: ``fatigue x habituation`` of engagement
+        is lost per contact, so heavy cadences end up lowering engagement.
         """
-        dull = contacted / (1.0 + habituation)
-        return traits.nudge_lift[rows] * dull, traits.nudge_engagement[rows] * dull
+        dull = strength / (1.0 + habituation)
+        irritation = traits.fatigue[rows] * habituation * (strength > 0)
+        return traits.nudge_lift[rows] * dull, traits.nudge_engagement[rows] * dull - irritation
 
     @classmethod
     def opt_out_probability(

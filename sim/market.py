@@ -26,3 +26,13 @@ def demand_index(market: Market, weeks: npt.ArrayLike) -> npt.NDArray[np.float64
         hit = (week >= shock.start_week) & (week < shock.start_week + shock.duration_weeks)
         index = np.where(hit, index * (1.0 - shock.depth), index)
     return index
+
+
+def supply_capacity(market: Market, weeks: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Share of due deals that can close each week (1 outside a supply constraint)."""
+    week = np.asarray(weeks, dtype=np.float64)
+    supply = market.supply
+    if supply is None:
+        return np.ones_like(week)
+    hit = (week >= supply.start_week) & (week < supply.start_week + supply.duration_weeks)
+    return np.where(hit, supply.capacity, 1.0)

@@ -1,24 +1,34 @@
-"""The Mesa model: one arm (one program) run on one world, one step per week.
+"""The Mesa model: one arm (one program, or several side by side) on one world, weekly steps.
 
 The weekly step, in order:
 
-1. **Market**: this week's demand index (seasonality, shock).
-2. **Nudges**: each channel contacts partners; contacts cost money, add a
-   decaying effort spike and some engagement, dulled by habituation; a few
-   contacted partners opt out of further contact.
-3. **Effort**: each partner chooses effort from its own margin plus the
-   program's marginal-reward signal (sum over incentives), weighted by its
-   engagement.
-4. **Pipeline**: new opportunities arrive at a rate set by size, demand,
-   engagement, status and effort; deals due this week close and book revenue.
-5. **Rewards**: incentives accrue this week's revenue and pay at their
-   settlement dates (and accrue the open period at the horizon).
-6. **Lifecycle**: engagement decays towards its baseline and rises on wins
-   and payouts; partners without a win for a while go dormant; dormant
-   partners may churn, losing their open deals.
-7. **Accounting and data collection**: revenue, discounts, gross profit and
-   program cost per partner; weekly totals by archetype; Mesa's
-   ``DataCollector`` reads the model-level series.
+1. **Market**: this week's demand (seasonality, downturn) and supply capacity.
+2. **Decisions**: partners start certifications and claim co-marketing funds.
+3. **Modifiers**: program components add this week's boosts (tier benefits,
+   certification, marketing leads, recognition, registration).
+4. **Outlook and nudges**: each partner's expected period-end outcome; each
+   channel contacts its targets (cadence, target rule, manager capacity);
+   contacts cost money, add a decaying effort spike and engagement, dulled by
+   habituation and turned into irritation by fatigue; some partners opt out.
+5. **Effort**: each partner chooses effort from its own margin plus the
+   program's marginal-reward signal, weighted by engagement and by what a
+   deferred dollar is worth; share of wallet drifts with the program's reward
+   rate relative to other vendors'.
+6. **Pipeline**: new opportunities arrive at a rate set by size, demand,
+   engagement, status, share of wallet, boosts and effort; partners register
+   some deals; contested deals lose win rate unless protected.
+7. **Deal timing**: in the last week of a reward period, partners pull deals
+   forward (with a customer discount) or push them out, when it pays.
+8. **Closing**: deals due close (part of them slip a week under a supply
+   constraint) and book revenue; some booked deals are returned later.
+9. **Rewards**: components accrue the week's outcomes and settle what is
+   due; guardrails apply (budget, deferral, clawback); near misses and
+   demotions cost engagement.
+10. **Lifecycle**: engagement decays towards its baseline and rises on wins
+    and payouts; partners without a win for a while go dormant; dormant
+    partners may churn, losing open deals and deferred rewards.
+11. **Accounting and data collection**: money per partner, weekly totals by
+    archetype, and the ``DataCollector``'s model-level series.
 
 Every update is a vectorized operation over partner rows. Mesa agents are
 created only when ``model.agents`` or ``model.agents_by_type`` is first
@@ -28,6 +38,7 @@ used, so the simulation itself never pays for them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import mesa
@@ -35,11 +46,13 @@ import numpy as np
 import numpy.typing as npt
 
 from agents import ACTIVE, CHURNED, DORMANT
-from sim.market import demand_index
-from sim.mechanics import Outlook, build_mechanics
+from sim.components import Boosts, Outcome, Outlook
+from sim.market import demand_index, supply_capacity
 from sim.pipeline import arrivals
+from sim.program import ProgramParts, build_program
 from sim.scenario import Program, Scenario
 from sim.streams import WeeklyDraws
+from sim.timing import TimingGame, TimingMoves
 from sim.world import QUARTER, World, build_world
 
 FloatArray = npt.NDArray[np.float64]
@@ -53,6 +66,7 @@ SERIES = {
     "program_cost": "$",
     "rewards": "$",
     "contact_cost": "$",
+    "other_cost": "$",
     "contacts": "contacts",
     "effort": "effort (1 = business as usual)",
     "engagement": "engagement (0-1)",
@@ -60,10 +74,34 @@ SERIES = {
     "dormant_partners": "partners",
     "churned_partners": "partners",
     "open_pipeline": "$",
+    "pulled_forward": "$",
+    "pushed_out": "$",
+    "timing_flags": "partners",
+    "returned": "$",
+    "forfeited": "$",
+    "clawed_back": "$",
+    "deferred": "$",
 }
 _MEAN_SERIES = ("effort", "engagement")
 #: Per-partner weekly series kept when ``record_partners`` is on, $.
-PARTNER_SERIES = ("revenue", "gross_profit", "program_cost")
+PARTNER_SERIES = ("revenue", "gross_profit", "program_cost", "effort")
+
+
+@dataclass
+class Week:
+    """One week's money and events per partner, for the accounts."""
+
+    revenue: FloatArray
+    gross_profit: FloatArray
+    discounts: FloatArray
+    rewards: FloatArray
+    contact_cost: FloatArray
+    other_cost: FloatArray
+    contacts: FloatArray
+    forfeited: FloatArray
+    clawed_back: FloatArray
+    returned: FloatArray
+    moves: TimingMoves | None
 
 
 def _decay(half_life: FloatArray) -> FloatArray:
@@ -114,10 +152,15 @@ class PartnerProgramModel(mesa.Model):
         self.world = world if world is not None else build_world(scenario, replication, seed=seed)
         self.pipeline = self.world.pipeline.copy()
         self.state = self.world.start.carried_over()
-        self.incentives, self.channels = self._mechanics(programs, assignment)
+        self.parts = self._programs(programs, assignment)
+        self.timing = TimingGame(self.world)
         self.draws = WeeklyDraws(seed, replication, self.world.partners)
         self.horizon = scenario.horizon_weeks
-        self.demand = demand_index(scenario.market, np.arange(self.horizon))
+        market = scenario.market
+        self.demand = demand_index(market, np.arange(self.horizon))
+        self.supply = supply_capacity(market, np.arange(self.horizon))
+        self._returns = np.zeros((market.returns.delay_weeks + 1, self.world.partners))
+        self._keep = 1.0 - self.world.traits.customer_discount
         self.week = 0
         self.quarter_revenue: list[FloatArray] = []
         self.partner_series: dict[str, FloatArray] = (
@@ -133,19 +176,18 @@ class PartnerProgramModel(mesa.Model):
         self._engagement_decay = _decay(traits.engagement_half_life_weeks)
         self._nudge_decay = _decay(traits.nudge_half_life_weeks)
         self._habituation_decay = _decay(traits.habituation_half_life_weeks)
-        self._value_moment = self.world.deal_value**2 * np.exp(traits.deal_size_sigma**2)
-        self._sd_floor = 0.5 * self.world.deal_value
+        self._wallet_decay = _decay(traits.wallet_half_life_weeks)
         self._frame = np.empty((len(SERIES), self.world.partners))
         self._counts = np.diff(np.append(self.world.starts, self.world.partners))
         self.totals = dict.fromkeys(SERIES, 0.0)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
 
-    def _mechanics(
+    def _programs(
         self, programs: Sequence[Program] | None, assignment: npt.NDArray[np.integer] | None
-    ) -> tuple[list[Any], list[Any]]:
-        """The components of the arm's program, or of each program for its assigned partners."""
+    ) -> list[ProgramParts]:
+        """The arm's program, or each program for the partners assigned to it."""
         if programs is None and assignment is None:
-            return build_mechanics(self.program, self.world)
+            return [build_program(self.program, self.world)]
         if programs is None or assignment is None:
             raise ValueError("programs and assignment go together")
         assignment = np.asarray(assignment)
@@ -157,13 +199,15 @@ class PartnerProgramModel(mesa.Model):
             )
         if assignment.size and (assignment.min() < 0 or assignment.max() >= len(programs)):
             raise ValueError(f"assignment values must index the {len(programs)} programs")
-        incentives: list[Any] = []
-        channels: list[Any] = []
-        for index, program in enumerate(programs):
-            parts = build_mechanics(program, self.world, assignment == index)
-            incentives += parts[0]
-            channels += parts[1]
-        return incentives, channels
+        return [
+            build_program(program, self.world, assignment == index)
+            for index, program in enumerate(programs)
+        ]
+
+    @property
+    def components(self) -> list[Any]:
+        """Every run-time component of every program in this run."""
+        return [c for parts in self.parts for c in parts.components]
 
     # -- Mesa agents, on demand ------------------------------------------------
     @property
@@ -197,36 +241,67 @@ class PartnerProgramModel(mesa.Model):
         t = self.week
         state, traits, world = self.state, self.world.traits, self.world
         draws = self.draws.next_week()
-        demand = self.demand[t]
+        alive = state.status != CHURNED
 
-        contacts, contact_cost = self._nudge(draws)
-        flow_rate = (
-            world.base_rate
-            * demand
-            * self._apply("activity_multiplier", state.engagement, state.status)
-        )
-        signal = self._signal(flow_rate)
+        for parts in self.parts:
+            for certification in parts.certifications:
+                certification.decide(draws["certify"], alive)
+            for fund in parts.funds:
+                fund.claim(t, draws["mdf_claim"])
+        boosts = Boosts.none(world.partners)
+        for component in self.components:
+            component.boost(t, boosts)
+
+        activity = self._apply("activity_multiplier", state.engagement, state.status)
+        flow_rate = world.base_rate * self.demand[t] * activity * state.wallet * (1.0 + boosts.flow)
+        win_rate = np.minimum(traits.win_rate * (1.0 + boosts.win_rate), 1.0)
+        terms = world.terms.boosted(boosts.deal_size)
+        outlook = self._outlook(flow_rate * state.effort * win_rate, terms.deal_value)
+
+        contacts, strength, contact_cost = self._nudge(draws, outlook)
+        scale = self._perceived_share()
+        signal = self._signal(outlook, scale)
         state.effort = self._apply("choose_effort", signal, state.engagement, state.nudge_stock)
+        state.effort *= boosts.effort
+        self._drift_wallet(signal)
 
-        index, count = arrivals(flow_rate * state.effort, draws["arrival"])
-        rows = index[0]
-        new = world.terms.open(
-            rows, count, draws["deal_value"][rows], draws["cycle"][rows], draws["win"][rows]
+        registered = self._arrivals(t, draws, flow_rate * state.effort, win_rate, terms, boosts)
+        moves = self.timing.play(
+            t, self.pipeline, [r for p in self.parts for r in p.period_rewards], outlook, scale
         )
-        self.pipeline.add(t, new, traits.win_rate)
-        won = self.pipeline.close(t) * (state.status != CHURNED)  # churned: open deals are lost
-        discounts = won * traits.customer_discount
-        revenue = won - discounts
-        gross_profit = revenue * self.spec.market.gross_margin
-
-        final = self.week == self.horizon - 1
-        rewards = np.zeros(world.partners)
-        for incentive in self.incentives:
-            incentive.record(t, revenue)
-            rewards += incentive.settle(t, final)
-
+        if self.supply[t] < 1.0:
+            self.pipeline.move(np.full(world.partners, 1.0 - self.supply[t]), t, t + 1)
+        won = self.pipeline.close(t) * alive  # churned partners' open deals are lost
+        pulled = moves.pulled if moves is not None else np.zeros(world.partners)
+        timing_discount = pulled * self._keep * traits.pull_discount
+        returned = self._returns_due(t, won, draws["return"])
+        revenue = won * self._keep - timing_discount - returned
+        outcome = Outcome(
+            revenue=revenue,
+            deals=won / world.deal_value,
+            registered=registered,
+            certified=np.zeros(world.partners, dtype=bool),
+            first_win=won > 0,
+            marketing=np.zeros(world.partners),
+        )
+        rewards, forfeits, clawed, other_cost = self._settle(t, outcome, returned)
         self._lifecycle(draws, won > 0, rewards > 0)
-        self._account(revenue, gross_profit, discounts, rewards, contact_cost, contacts)
+        forfeits += sum((p.ledger.forfeit(state.status == CHURNED) for p in self.parts), 0.0)
+        self._account(
+            Week(
+                revenue=revenue,
+                gross_profit=revenue * self.spec.market.gross_margin,
+                discounts=won * traits.customer_discount + timing_discount,
+                rewards=rewards,
+                contact_cost=contact_cost,
+                other_cost=other_cost,
+                contacts=contacts,
+                forfeited=forfeits,
+                clawed_back=clawed,
+                returned=returned,
+                moves=moves,
+            )
+        )
         self.week += 1
         if self.week >= self.horizon:
             self.running = False
@@ -239,45 +314,164 @@ class PartnerProgramModel(mesa.Model):
         return self
 
     # -- step phases ---------------------------------------------------------------
-    def _nudge(self, draws: dict[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
+    def _outlook(self, expected_rate: FloatArray, deal_value: FloatArray) -> Outlook:
+        """What partners expect: booked value per week from new deals, and its variance."""
+        keep = self._keep
+        sigma = self.world.traits.deal_size_sigma
+        return Outlook(
+            week=self.week,
+            pipeline=self.pipeline,
+            flow=expected_rate * deal_value * keep,
+            flow_var=expected_rate * (deal_value * keep) ** 2 * np.exp(sigma**2),
+            sd_floor=0.5 * deal_value * keep,
+            keep=keep,
+        )
+
+    def _nudge(
+        self, draws: dict[str, FloatArray], outlook: Outlook
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Contacts of every channel; returns contacts, their strength and their cost."""
         state = self.state
         state.nudge_stock *= self._nudge_decay
         state.habituation *= self._habituation_decay
         n = self.world.partners
-        contacts, cost = np.zeros(n), np.zeros(n)
-        reachable = ~state.opted_out & (state.status != CHURNED)
-        for channel in self.channels:
-            sent = channel.contacts(self.week, reachable)
-            contacts += sent
-            cost += sent * channel.cost_per_contact
-        if not self.channels:
-            return contacts, cost
-        contacted = contacts > 0
-        lift, gain = self._apply_pair("nudge_response", contacted, state.habituation)
-        state.nudge_stock += lift
-        state.engagement += gain * (1.0 - state.engagement)
-        leave = self._apply("opt_out_probability", contacted, state.habituation)
-        state.opted_out |= draws["opt_out"] < leave
-        state.habituation += contacts
-        return contacts, cost
-
-    def _signal(self, flow_rate: FloatArray) -> FloatArray:
-        if not self.incentives:
-            return np.zeros(self.world.partners)
-        traits, state = self.world.traits, self.state
-        expected_rate = flow_rate * state.effort * traits.win_rate
-        outlook = Outlook(
-            week=self.week,
-            pipeline=self.pipeline,
-            flow=expected_rate * self.world.deal_value,
-            flow_var=expected_rate * self._value_moment,
-            sd_floor=self._sd_floor,
+        contacts, strength, cost, opt_outable = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+        channels = [c for parts in self.parts for c in parts.channels]
+        if not channels:
+            return contacts, strength, cost
+        reachable = state.status != CHURNED
+        gap = (
+            self._gap(outlook) if any(c.spec.target == "near_threshold" for c in channels) else None
         )
-        return sum((i.signal(outlook) for i in self.incentives), np.zeros(self.world.partners))
+        for channel in channels:
+            sent = channel.contacts(
+                self.week, reachable, state.opted_out, gap, state.weeks_since_win
+            )
+            contacts += sent
+            strength += sent * channel.strength
+            cost += sent * channel.cost_per_contact
+            opt_outable += sent * channel.respects_opt_out
+        if contacts.any():
+            lift, gain = self._apply_pair("nudge_response", strength, state.habituation)
+            state.nudge_stock += lift
+            state.engagement = np.clip(state.engagement + gain * (1.0 - state.engagement), 0.0, 1.0)
+            leave = self._apply("opt_out_probability", opt_outable > 0, state.habituation)
+            state.opted_out |= draws["opt_out"] < leave
+            state.habituation += contacts
+        return contacts, strength, cost
+
+    def _gap(self, outlook: Outlook) -> FloatArray:
+        """Each partner's smallest projected relative shortfall below a threshold."""
+        gaps = [r.gap(outlook) for p in self.parts for r in p.period_rewards]
+        return np.minimum.reduce(gaps) if gaps else np.full(self.world.partners, np.inf)
+
+    def _perceived_share(self) -> FloatArray:
+        """What a reward dollar is worth to each partner under its program's guardrails."""
+        value = self.world.traits.deferral_value
+        if len(self.parts) == 1:
+            return self.parts[0].ledger.perceived_share(value)
+        share = np.zeros(self.world.partners)
+        for parts in self.parts:
+            share = np.where(parts.audience, parts.ledger.perceived_share(value), share)
+        return share
+
+    def _signal(self, outlook: Outlook, scale: FloatArray) -> FloatArray:
+        """The program's expected reward per extra dollar of revenue from this week's effort."""
+        total = np.zeros(self.world.partners)
+        for component in self.components:
+            value = component.signal(outlook)
+            if value is not None:
+                total += value
+        return total * scale
+
+    def _drift_wallet(self, signal: FloatArray) -> None:
+        """Share of wallet follows what a $ of our business earns relative to others' (slowly).
+
+        The target is ``((margin + our reward rate) / (margin + rival rate)) **
+        wallet_elasticity``; the wallet moves towards it with a half-life of
+        ``wallet_half_life_weeks``, and scales the partner's deal flow.
+        """
+        state, traits = self.state, self.world.traits
+        state.attraction += (1.0 - self._wallet_decay) * (signal - state.attraction)
+        rival = self.spec.market.competitor_reward_rate
+        margin = traits.partner_margin
+        target = ((margin + state.attraction) / (margin + rival)) ** traits.wallet_elasticity
+        state.wallet += (1.0 - self._wallet_decay) * (target - state.wallet)
+
+    def _arrivals(
+        self,
+        t: int,
+        draws: dict[str, FloatArray],
+        rate: FloatArray,
+        win_rate: FloatArray,
+        terms: Any,
+        boosts: Boosts,
+    ) -> FloatArray:
+        """New opportunities into the pipeline; returns deals registered per partner."""
+        index, count = arrivals(rate, draws["arrival"])
+        rows = index[0]
+        registered = draws["register"][rows] < boosts.registered_share[rows]
+        contested = draws["conflict"][rows] < self.spec.market.channel_conflict.rate
+        protected = registered * boosts.protection[rows]
+        loss = self.spec.market.channel_conflict.loss * contested * (1.0 - protected)
+        p = win_rate[rows] * (1.0 + registered * boosts.registration_uplift[rows]) * (1.0 - loss)
+        new = terms.open(
+            rows,
+            count,
+            draws["deal_value"][rows],
+            draws["cycle"][rows],
+            draws["win"][rows],
+            win_rate=np.minimum(p, 1.0),
+            delay=registered * boosts.approval_weeks[rows],
+        )
+        self.pipeline.add(t, new)
+        return np.bincount(rows, weights=registered * count, minlength=self.world.partners)
+
+    def _returns_due(self, t: int, won: FloatArray, u: FloatArray) -> FloatArray:
+        """Schedule returns of this week's bookings; returns the revenue reversed this week."""
+        returns = self.spec.market.returns
+        slots = self._returns.shape[0]
+        self._returns[(t + returns.delay_weeks) % slots] += np.where(
+            u < returns.rate, won * self._keep, 0.0
+        )
+        due = self._returns[t % slots].copy()
+        self._returns[t % slots] = 0.0
+        return due * (self.state.status != CHURNED)
+
+    def _settle(
+        self, t: int, outcome: Outcome, returned: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Accrue outcomes, settle rewards under guardrails; engagement shocks after.
+
+        Returns rewards accrued, forfeits (none here), clawbacks and non-reward costs.
+        """
+        n = self.world.partners
+        final = self.week == self.horizon - 1
+        rewards, clawed, other = np.zeros(n), np.zeros(n), np.zeros(n)
+        for parts in self.parts:
+            reporters = [*parts.funds, *parts.certifications]
+            for component in reporters:
+                component.record(t, outcome)
+            earned = np.zeros(n)
+            for component in parts.components:
+                if component not in reporters:
+                    component.record(t, outcome)
+                due = component.settle(t, final)
+                if due is not None:
+                    earned += due
+                cost = component.costs(t)
+                if cost is not None:
+                    other += cost
+            rewards += parts.ledger.accrue(t, earned, outcome.revenue * parts.audience)
+            clawed += parts.ledger.claw_back(returned * parts.audience)
+            for component in parts.components:
+                component.after_settle(self.state.engagement)
+        return rewards, np.zeros(n), clawed, other
 
     def _lifecycle(
         self, draws: dict[str, FloatArray], won: npt.NDArray[np.bool_], paid: npt.NDArray[np.bool_]
     ) -> None:
+        """Engagement decay and bumps, dormancy, churn."""
         state, traits = self.state, self.world.traits
         base = traits.engagement_baseline
         state.engagement = base + (state.engagement - base) * self._engagement_decay
@@ -293,54 +487,66 @@ class PartnerProgramModel(mesa.Model):
         state.status[churn] = CHURNED
         state.won_this_quarter |= won
 
-    def _account(
-        self,
-        revenue: FloatArray,
-        gross_profit: FloatArray,
-        discounts: FloatArray,
-        rewards: FloatArray,
-        contact_cost: FloatArray,
-        contacts: FloatArray,
-    ) -> None:
+    def _account(self, week: Week) -> None:
+        """Add the week to per-partner totals and to the weekly series by archetype."""
         state = self.state
-        cost = rewards + contact_cost
-        state.revenue += revenue
-        state.gross_profit += gross_profit
-        state.discounts += discounts
-        state.program_cost += cost
-        state.rewards += rewards
-        state.contact_cost += contact_cost
+        cost = (
+            week.rewards - week.forfeited - week.clawed_back + week.contact_cost + week.other_cost
+        )
+        for name, value in (
+            ("revenue", week.revenue),
+            ("gross_profit", week.gross_profit),
+            ("discounts", week.discounts),
+            ("program_cost", cost),
+            ("rewards", week.rewards),
+            ("contact_cost", week.contact_cost),
+            ("other_cost", week.other_cost),
+            ("forfeited", week.forfeited),
+            ("clawed_back", week.clawed_back),
+        ):
+            getattr(state, name).__iadd__(value)
         if self.partner_series:
-            for name, values in (
-                ("revenue", revenue),
-                ("gross_profit", gross_profit),
+            for name, value in (
+                ("revenue", week.revenue),
+                ("gross_profit", week.gross_profit),
                 ("program_cost", cost),
+                ("effort", state.effort),
             ):
-                self.partner_series[name][self.week] = values
+                self.partner_series[name][self.week] = value
         if (self.week + 1) % QUARTER == 0:
             booked = sum(self.quarter_revenue, np.zeros(self.world.partners))
             self.quarter_revenue.append(state.revenue - booked)
             self.quarter_active_share.append(float(state.won_this_quarter.mean()))
             state.active_quarters += state.won_this_quarter
             state.won_this_quarter[:] = False
+        moves = week.moves
+        zero = np.zeros(self.world.partners)
+        deferred = sum((p.ledger.deferred for p in self.parts), zero)
+        columns = (
+            week.revenue,
+            week.gross_profit,
+            week.discounts,
+            cost,
+            week.rewards,
+            week.contact_cost,
+            week.other_cost,
+            week.contacts,
+            state.effort,
+            state.engagement,
+            state.status == ACTIVE,
+            state.status == DORMANT,
+            state.status == CHURNED,
+            self.pipeline.open_expected * (state.status != CHURNED),
+            zero if moves is None else moves.pulled,
+            zero if moves is None else moves.pushed,
+            zero if moves is None else moves.flagged,
+            week.returned,
+            week.forfeited,
+            week.clawed_back,
+            deferred,
+        )
         frame = self._frame
-        for j, column in enumerate(
-            (
-                revenue,
-                gross_profit,
-                discounts,
-                cost,
-                rewards,
-                contact_cost,
-                contacts,
-                state.effort,
-                state.engagement,
-                state.status == ACTIVE,
-                state.status == DORMANT,
-                state.status == CHURNED,
-                self.pipeline.open_expected * (state.status != CHURNED),
-            )
-        ):
+        for j, column in enumerate(columns):
             frame[j] = column
         sums = np.add.reduceat(frame, self.world.starts, axis=1)
         self.totals = dict(zip(SERIES, sums.sum(axis=1).tolist(), strict=True))

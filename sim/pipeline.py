@@ -29,6 +29,7 @@ class Opportunities:
     value: FloatArray  # list value, $
     cycle: IntArray  # weeks from arrival to close
     won: BoolArray  # fate, decided on arrival
+    win_rate: FloatArray  # the win probability the fate was drawn with
 
 
 def arrivals(rate: FloatArray, u: FloatArray) -> tuple[tuple[IntArray, ...], FloatArray]:
@@ -60,18 +61,34 @@ class DealTerms:
         z_value: FloatArray,
         u_cycle: FloatArray,
         u_win: FloatArray,
+        win_rate: FloatArray | None = None,
+        delay: FloatArray | float = 0.0,
     ) -> Opportunities:
         """Value, cycle and fate of the bundles arriving at ``rows``.
 
         Value is ``deal_value * count * lognormal(z)`` with unit mean; the cycle
-        is uniform on ``[cycle_min, cycle_max]`` weeks; the bundle is won when
-        ``u_win < win_rate``.
+        is uniform on ``[cycle_min, cycle_max]`` weeks plus ``delay``; the bundle
+        is won when ``u_win < win_rate`` (per arrival; default the partners'
+        base win rate). Per-partner ``deal_value`` may already include boosts.
         """
         sigma = self.value_sigma[rows]
         value = self.deal_value[rows] * count * np.exp(sigma * z_value - 0.5 * sigma * sigma)
         low = self.cycle_min[rows]
-        cycle = (low + np.floor(u_cycle * (self.cycle_max[rows] - low + 1.0))).astype(np.int64)
-        return Opportunities(rows=rows, value=value, cycle=cycle, won=u_win < self.win_rate[rows])
+        cycle = low + np.floor(u_cycle * (self.cycle_max[rows] - low + 1.0)) + delay
+        p = self.win_rate[rows] if win_rate is None else win_rate
+        return Opportunities(
+            rows=rows, value=value, cycle=cycle.astype(np.int64), won=u_win < p, win_rate=p
+        )
+
+    def boosted(self, deal_size: FloatArray) -> DealTerms:
+        """The same terms with deal values raised by ``deal_size`` (relative)."""
+        return DealTerms(
+            deal_value=self.deal_value * (1.0 + deal_size),
+            value_sigma=self.value_sigma,
+            win_rate=self.win_rate,
+            cycle_min=self.cycle_min,
+            cycle_max=self.cycle_max,
+        )
 
 
 def cycle_cdf(weeks: int, cycle_min: FloatArray, cycle_max: FloatArray) -> FloatArray:
@@ -107,7 +124,7 @@ class Pipeline:
         self.open_expected = np.zeros(partners)  # sum of ``expected`` over the ring
         self._rows = np.arange(partners)
 
-    def add(self, arrival_week: int | IntArray, new: Opportunities, win_rate: FloatArray) -> None:
+    def add(self, arrival_week: int | IntArray, new: Opportunities) -> None:
         """Schedule arrivals to close ``cycle`` weeks after their ``arrival_week``.
 
         ``arrival_week`` is one week for all, or one per arrival (the history).
@@ -116,9 +133,8 @@ class Pipeline:
             return
         if new.cycle.max() >= self.ring_weeks:
             raise ValueError("a sales cycle is longer than the pipeline ring")
-        rows, value = new.rows, new.value
+        rows, value, p = new.rows, new.value, new.win_rate
         cols = (arrival_week + new.cycle) % self.ring_weeks
-        p = win_rate[rows]
         expected = value * p
         amounts = (np.where(new.won, value, 0.0), expected, value * expected * (1.0 - p))
         targets = (self.won, self.expected, self.variance)
@@ -155,6 +171,23 @@ class Pipeline:
         mean = self.expected[a:].sum(axis=0) + self.expected[: b + 1].sum(axis=0)
         var = self.variance[a:].sum(axis=0) + self.variance[: b + 1].sum(axis=0)
         return mean, var
+
+    def move(
+        self, share: FloatArray, from_week: int, to_week: int, survive: FloatArray | float = 1.0
+    ) -> None:
+        """Move ``share`` of each partner's deals due ``from_week`` to ``to_week``.
+
+        Only ``survive`` of the moved deals arrive (a pushed deal can be lost).
+        """
+        if not np.any(share):
+            return
+        a, b = from_week % self.ring_weeks, to_week % self.ring_weeks
+        for ring in (self.won, self.expected, self.variance):
+            moved = ring[a] * share
+            ring[a] -= moved
+            ring[b] += moved * survive
+            if ring is self.expected:
+                self.open_expected -= moved * (1.0 - survive)
 
     def copy(self) -> Pipeline:
         """An independent copy (each arm mutates its own)."""

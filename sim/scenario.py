@@ -7,11 +7,9 @@ dollars and time in weeks; a quarter is 13 weeks and a year 52.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     NonNegativeInt,
     create_model,
@@ -20,26 +18,15 @@ from pydantic import (
 )
 
 from agents import ARCHETYPES, PartnerParams
-
-WEEKS_PER = {"quarter": 13, "year": 52}
-#: A validator message that starts with this marker names a sub-field first:
-#: ``"@tiers.2.threshold: expected ..."``; error reports append it to the path.
-SUBFIELD = "@"
-Rate = Annotated[float, Field(ge=0, le=1)]
-Money = Annotated[float, Field(ge=0)]
-
-
-class Strict(BaseModel):
-    """Base for every scenario section: unknown keys are errors, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _known_archetypes(names: list[str] | dict[str, Any] | None) -> Any:
-    for name in names or []:
-        if name not in ARCHETYPES:
-            raise ValueError(f"unknown archetype {name!r}; expected one of {sorted(ARCHETYPES)}")
-    return names
+from sim.levers import (  # noqa: F401 - re-exported: the scenario's vocabulary
+    SUBFIELD,
+    WEEKS_PER,
+    Money,
+    Program,
+    Rate,
+    Strict,
+    known_archetypes,
+)
 
 
 class Population(Strict):
@@ -59,7 +46,7 @@ class Population(Strict):
         description="size bands, smallest first, with the share of each archetype in each",
     )
 
-    _check_partners = field_validator("partners")(_known_archetypes)
+    _check_partners = field_validator("partners")(known_archetypes)
 
     @model_validator(mode="after")
     def _someone(self) -> Population:
@@ -87,8 +74,32 @@ class Shock(Strict):
     depth: Rate = Field(description="share of demand lost during the downturn")
 
 
+class ChannelConflict(Strict):
+    """Partners of one region chasing the same customer: contested deals are lost more often."""
+
+    rate: Rate = Field(0.15, description="share of opportunities contested by another channel")
+    loss: Rate = Field(
+        0.4, description="relative drop in win rate of an unprotected contested deal"
+    )
+
+
+class Returns(Strict):
+    """Won deals cancelled or returned after booking; revenue is reversed."""
+
+    rate: Rate = Field(0.03, description="share of won deals returned")
+    delay_weeks: Annotated[int, Field(ge=1, le=26)] = Field(6, description="weeks until the return")
+
+
+class Supply(Strict):
+    """A supply constraint: only ``capacity`` of due deals can close each week for a span."""
+
+    start_week: NonNegativeInt = Field(description="first constrained week")
+    duration_weeks: Annotated[int, Field(ge=1)] = Field(description="length of the constraint")
+    capacity: Rate = Field(description="share of due deals that can close each week")
+
+
 class Market(Strict):
-    """End-customer demand and our economics."""
+    """End-customer demand, the channel environment and our economics."""
 
     demand: Annotated[float, Field(gt=0)] = Field(
         1.0, description="multiplier on every partner's opportunity flow"
@@ -96,86 +107,14 @@ class Market(Strict):
     gross_margin: Rate = Field(0.35, description="our gross margin on revenue booked via partners")
     seasonality: Seasonality = Field(default_factory=Seasonality)
     shock: Shock | None = Field(None, description="an optional downturn")
-
-
-class Tier(Strict):
-    """One rung of a ladder: from ``threshold`` of period revenue up, ``rate`` applies."""
-
-    name: str = Field(description="tier name, e.g. silver")
-    threshold: Money | dict[str, Money] = Field(
-        description="period revenue at which the tier starts, $; one number or one per archetype"
+    supply: Supply | None = Field(None, description="an optional supply constraint")
+    channel_conflict: ChannelConflict = Field(default_factory=ChannelConflict)
+    returns: Returns = Field(default_factory=Returns)
+    competitor_reward_rate: Rate = Field(
+        0.02,
+        description="reward per $ of revenue other vendors' programs offer; share of wallet "
+        "moves with our program's rate relative to it",
     )
-    rate: Rate = Field(description="rebate rate on revenue in this tier")
-
-    _check = field_validator("threshold")(
-        lambda v: _known_archetypes(v) if isinstance(v, dict) else v
-    )
-
-    def threshold_for(self, archetype: str) -> float:
-        """The threshold that applies to partners of ``archetype``."""
-        if isinstance(self.threshold, dict):
-            if archetype not in self.threshold:
-                raise KeyError(archetype)
-            return self.threshold[archetype]
-        return self.threshold
-
-
-class TieredRebate(Strict):
-    """A rebate ladder on period revenue, settled at each period end."""
-
-    type: Literal["tiered_rebate"]
-    period: Literal["quarter", "year"] = Field("quarter", description="evaluation period")
-    basis: Literal["marginal", "retroactive"] = Field(
-        "retroactive",
-        description="marginal: each rate on the revenue within its tier; "
-        "retroactive: the reached tier's rate on all revenue of the period",
-    )
-    tiers: list[Tier] = Field(min_length=1, description="tiers, lowest threshold first")
-    applies_to: list[str] | None = Field(None, description="archetypes eligible (default all)")
-
-    _check = field_validator("applies_to")(_known_archetypes)
-
-    @model_validator(mode="after")
-    def _increasing(self) -> TieredRebate:
-        for archetype in ARCHETYPES:
-            try:
-                values = [tier.threshold_for(archetype) for tier in self.tiers]
-            except KeyError:
-                if self.applies_to is None or archetype in self.applies_to:
-                    raise ValueError(
-                        f"every tier needs a threshold for {archetype!r} when thresholds "
-                        "are given per archetype"
-                    ) from None
-                continue
-            for index, (lower, upper) in enumerate(zip(values, values[1:], strict=False)):
-                if upper <= lower:
-                    raise ValueError(
-                        f"{SUBFIELD}tiers.{index + 1}.threshold: expected thresholds that "
-                        f"increase; got {upper:g} after {lower:g} for {archetype}"
-                    )
-        return self
-
-
-class EmailNudge(Strict):
-    """A recurring email to partners; each contact costs money and fades."""
-
-    type: Literal["email"]
-    every_weeks: Annotated[int, Field(ge=1)] = Field(4, description="cadence, weeks between sends")
-    first_week: NonNegativeInt = Field(0, description="week of the first send")
-    cost_per_contact: Money = Field(1.0, description="cost of one email to one partner, $")
-    applies_to: list[str] | None = Field(None, description="archetypes targeted (default all)")
-
-    _check = field_validator("applies_to")(_known_archetypes)
-
-
-Mechanic = Annotated[TieredRebate | EmailNudge, Field(discriminator="type")]
-
-
-class Program(Strict):
-    """A partner program: the rules that turn outcomes into rewards, plus nudges."""
-
-    name: str = Field("program", description="label used in tables and plots")
-    mechanics: list[Mechanic] = Field(default_factory=list, description="components, any order")
 
 
 def _behaviour_model() -> type[Strict]:

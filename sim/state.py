@@ -10,7 +10,17 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 #: Money accumulated per partner over the horizon, $.
-MONEY = ("revenue", "gross_profit", "discounts", "program_cost", "rewards", "contact_cost")
+MONEY = (
+    "revenue",
+    "gross_profit",
+    "discounts",
+    "program_cost",
+    "rewards",
+    "contact_cost",
+    "other_cost",
+    "forfeited",
+    "clawed_back",
+)
 
 
 @dataclass
@@ -24,12 +34,17 @@ class PartnerState:
     opted_out: npt.NDArray[np.bool_]
     status: npt.NDArray[np.int8]
     weeks_since_win: FloatArray
+    wallet: FloatArray  # share of wallet relative to the start (1 = unchanged)
+    attraction: FloatArray  # smoothed reward per $ our program offers
     revenue: FloatArray = field(init=False)
     gross_profit: FloatArray = field(init=False)
     discounts: FloatArray = field(init=False)
     program_cost: FloatArray = field(init=False)
     rewards: FloatArray = field(init=False)
     contact_cost: FloatArray = field(init=False)
+    other_cost: FloatArray = field(init=False)
+    forfeited: FloatArray = field(init=False)
+    clawed_back: FloatArray = field(init=False)
     active_quarters: FloatArray = field(init=False)
     won_this_quarter: npt.NDArray[np.bool_] = field(init=False)
 
@@ -42,9 +57,16 @@ class PartnerState:
 
     @classmethod
     def fresh(
-        cls, engagement: FloatArray, status: npt.NDArray[np.int8], weeks_since_win: FloatArray
+        cls,
+        engagement: FloatArray,
+        status: npt.NDArray[np.int8],
+        weeks_since_win: FloatArray,
+        attraction: float = 0.0,
     ) -> PartnerState:
-        """A state with business-as-usual effort, no nudge history and no money yet."""
+        """A state with business-as-usual effort, no nudge history and no money yet.
+
+        ``attraction`` is the reward rate partners are used to (other vendors').
+        """
         n = engagement.size
         return cls(
             engagement=engagement.copy(),
@@ -54,6 +76,8 @@ class PartnerState:
             opted_out=np.zeros(n, dtype=bool),
             status=status.copy(),
             weeks_since_win=weeks_since_win.copy(),
+            wallet=np.ones(n),
+            attraction=np.full(n, attraction),
         )
 
     def carried_over(self) -> PartnerState:

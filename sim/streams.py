@@ -41,7 +41,18 @@ class WeeklyDraws:
     partners near the margin.
     """
 
-    UNIFORM = ("arrival", "cycle", "win", "opt_out", "churn")
+    UNIFORM = (
+        "arrival",
+        "cycle",
+        "win",
+        "opt_out",
+        "churn",
+        "register",
+        "conflict",
+        "certify",
+        "mdf_claim",
+        "return",
+    )
     NORMAL = ("deal_value",)
 
     def __init__(self, seed: int, replication: int, n: int, prefix: str = "week") -> None:

@@ -47,6 +47,7 @@ class World:
     terms: DealTerms
     pipeline: Pipeline  # open deals at week 0
     start: PartnerState  # behaviour state at week 0
+    responder: npt.NDArray[np.bool_]  # cares about recognition (responder_share)
     prior_revenue: FloatArray  # [4, partners]: revenue by quarter of the year before week 0
 
     @property
@@ -65,9 +66,15 @@ PRIOR_WEEKS = 4 * QUARTER
 
 
 def ring_weeks(scenario: Scenario) -> int:
-    """Length of the pipeline ring: longer than any sales cycle and any reward period."""
+    """Length of the pipeline ring: longer than any sales cycle plus delays, and a year."""
     longest = max(scenario.archetype_params(a).cycle_weeks_max for a in ARCHETYPES)
-    return max(longest + 1, 53)
+    delays = [
+        lever.approval_weeks
+        for program in (scenario.baseline, scenario.design)
+        for lever in program.mechanics
+        if lever.type == "deal_registration"
+    ]
+    return max(longest + max(delays, default=0) + 2, 53)
 
 
 def build_world(scenario: Scenario, replication: int, seed: int | None = None) -> World:
@@ -125,6 +132,7 @@ def build_world(scenario: Scenario, replication: int, seed: int | None = None) -
             traits.engagement_baseline, np.full(n, ACTIVE, dtype=np.int8), np.zeros(n)
         ),
         prior_revenue=np.zeros((4, n)),
+        responder=stream(seed, replication, "responder").random(n) < traits.responder_share,
     )
     _replay_history(world, scenario, replication, seed)
     return world
@@ -184,14 +192,20 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
         booked = new.value[last_year] * (1.0 - traits.customer_discount[rows])
         np.add.at(world.prior_revenue, (quarter, rows), booked)
         future = close >= 0
-        pipeline.add(arrival[future], _only(new, future), world.terms.win_rate)
+        pipeline.add(arrival[future], _only(new, future))
     since_win = -last_win - 1.0
     status = np.where(since_win > traits.dormancy_weeks, DORMANT, ACTIVE).astype(np.int8)
-    world.start = PartnerState.fresh(traits.engagement_baseline, status, since_win)
+    world.start = PartnerState.fresh(
+        traits.engagement_baseline, status, since_win, scenario.market.competitor_reward_rate
+    )
 
 
 def _only(new: Opportunities, keep: npt.NDArray[np.bool_]) -> Opportunities:
     """The opportunities of ``new`` where ``keep``."""
     return Opportunities(
-        rows=new.rows[keep], value=new.value[keep], cycle=new.cycle[keep], won=new.won[keep]
+        rows=new.rows[keep],
+        value=new.value[keep],
+        cycle=new.cycle[keep],
+        won=new.won[keep],
+        win_rate=new.win_rate[keep],
     )

@@ -1,0 +1,153 @@
+"""What every program component sees and returns each week.
+
+A program is a list of components built from its levers. Each week the model
+calls, in order, the hooks of every component (``docs/model.md`` gives the
+week's full order):
+
+1. ``boost``: add this week's modifiers (win rate, deal size, flow, effort);
+2. ``signal``: the expected extra reward, in dollars, of one more dollar of
+   revenue from this week's effort;
+3. ``record``: accrue this week's outcomes;
+4. ``settle``: rewards due now (before guardrails), and program costs that are
+   not rewards (contacts, training, processing);
+5. ``after_settle``: engagement shocks such as near misses and demotions.
+
+The base class does nothing; a lever overrides the hooks it needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.pipeline import Pipeline, cycle_cdf, cycle_cdf_sum
+from sim.world import World
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Outlook:
+    """What a partner knows at the start of a week about its coming sales.
+
+    ``flow`` is the expected booked value per week of new opportunities at
+    current effort, ``flow_var`` its variance per week.
+    """
+
+    week: int
+    pipeline: Pipeline
+    flow: FloatArray
+    flow_var: FloatArray
+    sd_floor: FloatArray
+    keep: FloatArray  # booked share of list value (1 - customer discount)
+    _cache: dict[int, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+
+    def pipeline_until(self, last_week: int) -> tuple[FloatArray, FloatArray]:
+        """Expected booked value and variance of open deals closing this week to ``last_week``."""
+        if last_week not in self._cache:
+            mean, var = self.pipeline.outlook(self.week, last_week)
+            self._cache[last_week] = (mean * self.keep, var * self.keep**2)
+        return self._cache[last_week]
+
+
+@dataclass
+class Boosts:
+    """This week's modifiers, relative gains added up across components (0 = none)."""
+
+    win_rate: FloatArray
+    deal_size: FloatArray
+    flow: FloatArray
+    effort: FloatArray  # multiplicative factor, 1 = none
+    registered_share: FloatArray  # share of new deals registered
+    registration_uplift: FloatArray  # relative win-rate gain of a registered deal
+    protection: FloatArray  # share of the conflict loss a registered deal avoids
+    approval_weeks: FloatArray
+
+    @classmethod
+    def none(cls, partners: int) -> Boosts:
+        """No modifiers."""
+        zero = np.zeros(partners)
+        return cls(
+            win_rate=zero.copy(),
+            deal_size=zero.copy(),
+            flow=zero.copy(),
+            effort=np.ones(partners),
+            registered_share=zero.copy(),
+            registration_uplift=zero.copy(),
+            protection=zero.copy(),
+            approval_weeks=zero.copy(),
+        )
+
+
+@dataclass
+class Outcome:
+    """This week's outcomes per partner, as components accrue them."""
+
+    revenue: FloatArray  # booked revenue net of customer discounts and returns, $
+    deals: FloatArray  # won deals booked
+    registered: FloatArray  # deals registered this week
+    certified: BoolArray  # certifications completed this week
+    first_win: BoolArray  # first won deal of a partner with no revenue last year
+    marketing: FloatArray  # co-marketing spend this week (ours and the partner's), $
+
+
+class Component:
+    """A lever at run time. Hooks return ``None`` when they have nothing to add."""
+
+    def __init__(self, world: World, audience: BoolArray) -> None:
+        self.world = world
+        self.eligible = audience
+        self._closing: dict[int, tuple[FloatArray, FloatArray]] = {}
+
+    def boost(self, week: int, boosts: Boosts) -> None:
+        """Add this component's modifiers for the week."""
+
+    def signal(self, outlook: Outlook) -> FloatArray | None:
+        """Expected reward per extra dollar of revenue from this week's effort."""
+        return None
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Accrue this week's outcomes."""
+
+    def settle(self, week: int, final: bool) -> FloatArray | None:
+        """Rewards earned now, before guardrails (``final``: the horizon's last week)."""
+        return None
+
+    def costs(self, week: int) -> FloatArray | None:
+        """Program costs this week that are not rewards to partners."""
+        return None
+
+    def after_settle(self, engagement: FloatArray) -> None:
+        """Change engagement in place after settlement (near misses, demotions)."""
+
+    def closing_shares(self, weeks_left: int) -> tuple[FloatArray, FloatArray]:
+        """Shares of this week's, and of the coming weeks', arrivals that close in time.
+
+        Returns ``F(weeks_left)`` and ``sum_{m < weeks_left} F(m)`` with ``F`` the
+        cycle-length distribution, per partner; cached since cycles are traits.
+        """
+        if weeks_left not in self._closing:
+            traits = self.world.traits
+            bounds = (traits.cycle_weeks_min, traits.cycle_weeks_max)
+            self._closing[weeks_left] = (
+                cycle_cdf(weeks_left, *bounds),
+                cycle_cdf_sum(weeks_left, *bounds),
+            )
+        return self._closing[weeks_left]
+
+
+def per_archetype(
+    world: World, value: float | dict[str, float], missing: float = np.inf
+) -> FloatArray:
+    """A per-archetype scenario value broadcast over partner rows (``missing`` if absent)."""
+    out = np.full(world.partners, missing, dtype=np.float64)
+    for code, archetype in enumerate(world.archetypes):
+        rows = world.slices[code]
+        if isinstance(value, dict):
+            out[rows] = value.get(archetype, missing)
+        else:
+            out[rows] = value
+    return out

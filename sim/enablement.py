@@ -1,0 +1,183 @@
+"""Levers that work through partner capability rather than cash rewards.
+
+* Co-marketing funds (MDF): funds accrue on revenue, partners claim them
+  against friction, co-invest, and the marketing yields leads with a lag and
+  diminishing returns; unused funds expire.
+* Deal registration: registered deals win more often and are protected from
+  channel conflict, after an approval delay.
+* Certification: a partner diverts effort to training now for higher win
+  rates and larger deals later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.components import BoolArray, Boosts, Component, FloatArray, Outcome
+from sim.levers import WEEKS_PER, Certification, DealRegistration, MarketDevelopmentFund
+from sim.world import World
+
+
+def _decay(half_life: FloatArray) -> FloatArray:
+    return np.exp(-np.log(2.0) / half_life)
+
+
+class MarketingFund(Component):
+    """MDF: accrual on last period's revenue, friction-limited claims, lagged leads.
+
+    Each period a partner's fund is topped up with ``accrual_rate`` (plus the
+    MDF rate of its tier) of last period's revenue; what is left unclaimed at
+    the period end expires. Each week a partner with funds claims them all
+    with probability ``mdf_claim_rate x size^mdf_size_elasticity x (1 -
+    friction)`` (capped at 1): bigger partners have more marketing capacity.
+    We reimburse the claim; the partner adds ``co_investment`` of the total
+    spend. After ``lead_lag_weeks`` the spend joins a marketing stock that
+    decays with ``marketing_half_life_weeks`` and raises opportunity flow by
+    ``lead_lift x log(1 + stock / deal value)``: diminishing returns.
+    """
+
+    def __init__(
+        self,
+        spec: MarketDevelopmentFund,
+        world: World,
+        audience: BoolArray,
+        tier_rates: list[Callable[[], FloatArray]],
+    ) -> None:
+        super().__init__(world, audience)
+        self.spec = spec
+        self.period_weeks = WEEKS_PER[spec.period]
+        self.tier_rates = tier_rates  # MDF rates of the tiers partners hold, per ladder
+        traits = world.traits
+        size_factor = world.size**traits.mdf_size_elasticity
+        self.claim_probability = np.minimum(
+            traits.mdf_claim_rate * size_factor * (1.0 - spec.friction), 1.0
+        )
+        lag = int(traits.lead_lag_weeks.max()) + 1
+        self.pipeline = np.zeros((lag, world.partners))  # spend waiting to yield leads
+        self.lag = traits.lead_lag_weeks.astype(np.int64)
+        self.stock = np.zeros(world.partners)
+        self.decay = _decay(traits.marketing_half_life_weeks)
+        prior = world.prior_revenue
+        self.balance = self._accrual(prior[-1] if self.period_weeks == 13 else prior.sum(axis=0))
+        self.revenue = np.zeros(world.partners)
+        self.accrued_total = float(self.balance.sum())
+        self.claimed_total = 0.0
+        self.claims = np.zeros(world.partners)
+        self.spend = np.zeros(world.partners)
+
+    def _accrual(self, revenue: FloatArray) -> FloatArray:
+        rate = self.spec.accrual_rate + sum((r() for r in self.tier_rates), 0.0)
+        return np.where(self.eligible, rate * revenue, 0.0)
+
+    def claim(self, week: int, u: FloatArray) -> None:
+        """This week's claims (``u < p``) and the spend they fund, entering the lag line."""
+        claiming = self.eligible & (self.balance > 0) & (u < self.claim_probability)
+        self.claims = np.where(claiming, self.balance, 0.0)
+        self.balance = self.balance - self.claims
+        self.claimed_total += float(self.claims.sum())
+        self.spend = self.claims / (1.0 - self.spec.co_investment)
+        slot = (week + self.lag) % self.pipeline.shape[0]
+        self.pipeline[slot, np.arange(self.world.partners)] += self.spend
+        due = self.pipeline[week % self.pipeline.shape[0]].copy()
+        self.pipeline[week % self.pipeline.shape[0]] = 0.0
+        self.stock = self.stock * self.decay + due
+
+    def boost(self, week: int, boosts: Boosts) -> None:
+        """Leads from the marketing stock: diminishing returns in spend."""
+        lift = self.world.traits.lead_lift
+        boosts.flow += lift * np.log1p(self.stock / np.maximum(self.world.deal_value, 1.0))
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Accrue revenue for next period's funds; report this week's marketing spend."""
+        self.revenue += outcome.revenue
+        outcome.marketing += self.spend
+
+    def settle(self, week: int, final: bool) -> FloatArray | None:
+        """Reimbursed claims are paid as they are made; at a period end funds expire and renew."""
+        paid = self.claims
+        self.claims = np.zeros_like(paid)
+        if (week + 1) % self.period_weeks == 0:
+            self.balance = self._accrual(self.revenue)
+            self.accrued_total += float(self.balance.sum())
+            self.revenue = np.zeros_like(self.revenue)
+        return paid
+
+    @property
+    def utilization(self) -> float:
+        """Share of accrued funds claimed so far."""
+        return self.claimed_total / self.accrued_total if self.accrued_total > 0 else 0.0
+
+
+class Registration(Component):
+    """Deal registration: take-up, win-rate uplift, conflict protection, approval delay."""
+
+    def __init__(self, spec: DealRegistration, world: World, audience: BoolArray) -> None:
+        super().__init__(world, audience)
+        self.spec = spec
+        self.processed = np.zeros(world.partners)
+
+    def boost(self, week: int, boosts: Boosts) -> None:
+        """Registered share and the protection a registration buys."""
+        share = np.where(self.eligible, self.world.traits.registration_share, 0.0)
+        boosts.registered_share = np.maximum(boosts.registered_share, share)
+        boosts.registration_uplift += np.where(self.eligible, self.spec.win_rate_uplift, 0.0)
+        boosts.protection = np.maximum(
+            boosts.protection, np.where(self.eligible, self.spec.protection, 0.0)
+        )
+        boosts.approval_weeks = np.maximum(
+            boosts.approval_weeks, np.where(self.eligible, self.spec.approval_weeks, 0.0)
+        )
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Registrations made this week are processed (and cost money)."""
+        self.processed = np.where(self.eligible, outcome.registered, 0.0)
+
+    def costs(self, week: int) -> FloatArray | None:
+        """Processing cost per registration."""
+        return self.spec.cost_per_registration * self.processed
+
+
+class CertificationProgram(Component):
+    """Certification: partners start training when it pays; certified partners sell better.
+
+    Each week an uncertified, eligible partner starts training with
+    probability ``certification_rate`` (``u < p``). Training diverts
+    ``effort_share`` of selling effort for ``training_weeks``; then the partner
+    is certified for the rest of the horizon: win rate and deal size rise by
+    the lever's boosts. We pay the training cost at completion.
+    """
+
+    def __init__(self, spec: Certification, world: World, audience: BoolArray) -> None:
+        super().__init__(world, audience)
+        self.spec = spec
+        self.training_left = np.zeros(world.partners)
+        self.certified = np.zeros(world.partners, dtype=bool)
+        self.completed = np.zeros(world.partners, dtype=bool)
+
+    def decide(self, u: FloatArray, active: BoolArray) -> None:
+        """Start training (``u < certification_rate``) and advance training already under way."""
+        training = self.training_left > 0
+        self.training_left = np.where(training, self.training_left - 1, self.training_left)
+        self.completed = training & (self.training_left == 0)
+        self.certified |= self.completed
+        idle = (
+            self.eligible & active & ~self.certified & (self.training_left == 0) & ~self.completed
+        )
+        start = idle & (u < self.world.traits.certification_rate)
+        self.training_left = np.where(start, self.spec.training_weeks, self.training_left)
+
+    def boost(self, week: int, boosts: Boosts) -> None:
+        """Training takes effort; certification raises win rate and deal size."""
+        boosts.effort *= np.where(self.training_left > 0, 1.0 - self.spec.effort_share, 1.0)
+        boosts.win_rate += self.spec.win_rate_boost * self.certified
+        boosts.deal_size += self.spec.deal_size_boost * self.certified
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Report the certifications completed this week."""
+        outcome.certified |= self.completed
+
+    def costs(self, week: int) -> FloatArray | None:
+        """Training cost at completion."""
+        return self.spec.cost_per_certification * self.completed if self.completed.any() else None

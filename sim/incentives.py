@@ -1,0 +1,462 @@
+"""Reward levers at run time: period rewards, status tiers, milestones, SPIFFs, recognition.
+
+Period rewards (tiered rebates, growth rebates, accelerators, lump-sum
+bonuses) share one machine: a per-partner :class:`~sim.schedule.Schedule` on
+the period measure (revenue, or scorecard points), settled at each period end.
+Their effort signal splits this week's effort between the current period (the
+share ``F(weeks left)`` of opportunities that close in time) and later
+periods, valued at a typical fresh period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.components import (
+    BoolArray,
+    Boosts,
+    Component,
+    FloatArray,
+    Outcome,
+    Outlook,
+    per_archetype,
+)
+from sim.levers import (
+    WEEKS_PER,
+    Accelerator,
+    Bonus,
+    GrowthRebate,
+    Milestone,
+    Recognition,
+    Scorecard,
+    Spiff,
+    TieredRebate,
+    TierStatus,
+)
+from sim.schedule import Schedule, ladder
+from sim.world import QUARTER, World
+
+PeriodSpec = TieredRebate | GrowthRebate | Accelerator | Bonus
+
+
+class PeriodReward(Component):
+    """A reward on a period measure, paid at each period end.
+
+    The open period is accrued at the horizon. Partners who miss a threshold
+    by less than their ``near_miss_band`` lose ``near_miss_penalty`` of their
+    engagement (Wang et al. 2016).
+    """
+
+    def __init__(self, spec: PeriodSpec, world: World, audience: BoolArray) -> None:
+        super().__init__(world, audience)
+        self.spec = spec
+        self.period_weeks = WEEKS_PER[spec.period]
+        scorecard = getattr(spec, "scorecard", None)
+        measure = getattr(spec, "measure", "revenue")
+        self.scorecard: Scorecard | None = scorecard if measure == "points" else None
+        self.weight = self.scorecard.revenue / 1000.0 if self.scorecard else 1.0
+        self.measure = np.zeros(world.partners)
+        self.period_revenue = np.zeros(world.partners)
+        self.period = 0
+        self.revenue_history: list[FloatArray] = []  # revenue per settled period
+        self.quota = self._initial_quota()
+        self.schedule = self._schedule()
+        self._fresh_signal: FloatArray | None = None
+        self.near_miss = np.zeros(world.partners, dtype=bool)
+
+    # -- the schedule of each lever ----------------------------------------------
+    def _prior(self) -> FloatArray:
+        """Revenue in the same period a year before (last year's history, then our own)."""
+        per_year = 52 // self.period_weeks
+        if len(self.revenue_history) >= per_year:
+            return self.revenue_history[-per_year]
+        prior = self.world.prior_revenue
+        if self.period_weeks == 52:
+            return prior.sum(axis=0)
+        return prior[self.period % 4]
+
+    def _initial_quota(self) -> FloatArray:
+        spec = self.spec
+        if not isinstance(spec, Accelerator):
+            return np.zeros(self.world.partners)
+        if spec.quota is not None:
+            return per_archetype(self.world, spec.quota)
+        return spec.quota_from_prior * self._prior()
+
+    def _cap(self) -> FloatArray | None:
+        cap = getattr(self.spec, "cap", None)
+        return None if cap is None else per_archetype(self.world, cap)
+
+    def _schedule(self) -> Schedule:
+        """This period's schedule; ineligible partners get no breakpoints."""
+        spec, world, n = self.spec, self.world, self.world.partners
+        mask = self.eligible[:, None]
+        if isinstance(spec, TieredRebate):
+            thresholds = np.column_stack([per_archetype(world, t.threshold) for t in spec.tiers])
+            rates = np.array([t.rate for t in spec.tiers]) / self.weight
+            thresholds = np.where(mask, thresholds, np.inf)
+            return ladder(thresholds, rates, spec.basis == "retroactive", self._cap())
+        if isinstance(spec, GrowthRebate):
+            base = np.where(mask, (self._prior() * (1.0 + spec.growth_target))[:, None], np.inf)
+            return Schedule(base, np.full((n, 1), spec.rate), np.zeros((n, 1)), self._cap())
+        if isinstance(spec, Accelerator):
+            points = np.where(mask, np.column_stack([np.zeros(n), self.quota]), np.inf)
+            slopes = np.column_stack(
+                [np.full(n, spec.base_rate), np.full(n, spec.accelerated_rate - spec.base_rate)]
+            )
+            return Schedule(points, slopes, np.zeros((n, 2)), self._cap())
+        threshold = np.where(mask, per_archetype(world, spec.threshold)[:, None], np.inf)
+        amount = per_archetype(world, spec.amount, missing=0.0)[:, None]
+        return Schedule(threshold, np.zeros((n, 1)), amount)
+
+    # -- money --------------------------------------------------------------------
+    def points(self, outcome: Outcome) -> FloatArray:
+        """This week's addition to the period measure."""
+        card = self.scorecard
+        if card is None:
+            return outcome.revenue
+        return (
+            card.revenue * outcome.revenue / 1000.0
+            + card.certifications * outcome.certified
+            + card.registered_deals * outcome.registered
+            + card.co_marketing * outcome.marketing / 1000.0
+        )
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Add this week's outcomes to the period measure."""
+        self.measure += self.points(outcome)
+        self.period_revenue += outcome.revenue
+
+    def is_period_end(self, week: int) -> bool:
+        """Whether ``week`` is the last week of one of this reward's periods."""
+        return (week + 1) % self.period_weeks == 0
+
+    def settle(self, week: int, final: bool) -> FloatArray | None:
+        """At a period end (or the horizon), pay the reward and start a new period."""
+        if not (self.is_period_end(week) or final):
+            return None
+        payout = np.where(self.eligible, self.schedule.reward(self.measure), 0.0)
+        band = self.world.traits.near_miss_band
+        target = self.schedule.next_breakpoint(self.measure)
+        self.near_miss = self.eligible & np.isfinite(target) & (self.measure >= (1 - band) * target)
+        self.revenue_history.append(self.period_revenue)
+        self.period_revenue = np.zeros_like(self.period_revenue)
+        if isinstance(self.spec, Accelerator) and self.spec.ratchet is not None:
+            self.quota = np.maximum(self.quota, self.spec.ratchet * self.revenue_history[-1])
+        self.period += 1
+        self.measure = np.zeros_like(self.measure)
+        if isinstance(self.spec, GrowthRebate | Accelerator):
+            self.schedule = self._schedule()
+            self._fresh_signal = None
+        return payout
+
+    def after_settle(self, engagement: FloatArray) -> None:
+        """Narrow misses cost engagement; the flag is cleared once applied."""
+        if self.near_miss.any():
+            engagement *= np.where(self.near_miss, 1.0 - self.world.traits.near_miss_penalty, 1.0)
+            self.near_miss[:] = False
+
+    # -- behaviour ------------------------------------------------------------------
+    def period_end(self, week: int) -> int:
+        """The last week of the period containing ``week``."""
+        return (week // self.period_weeks + 1) * self.period_weeks - 1
+
+    def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Expected period-end measure and its sd, and this week's and later weeks' closing shares."""
+        end = self.period_end(outlook.week)
+        open_mean, open_var = outlook.pipeline_until(end)
+        this_week, later = self.closing_shares(end - outlook.week)
+        coming = this_week + later
+        mean = self.measure + self.weight * (open_mean + outlook.flow * coming)
+        sd = self.weight * np.maximum(
+            np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor
+        )
+        return mean, sd, this_week, later
+
+    def fresh_signal(self, outlook: Outlook) -> FloatArray:
+        """Marginal reward per measure unit of a typical fresh period (cached per period)."""
+        if self._fresh_signal is None:
+            full = self.closing_shares(self.period_weeks)[1]
+            mean = self.weight * outlook.flow * full
+            sd = self.weight * np.maximum(np.sqrt(outlook.flow_var * full), outlook.sd_floor)
+            self._fresh_signal = self.schedule.marginal(mean, sd)
+        return self._fresh_signal
+
+    def signal(self, outlook: Outlook) -> FloatArray:
+        """Reward per $ of this week's revenue: now for what closes in time, later for the rest.
+
+        Under a ratchet, revenue this period also raises next period's quota,
+        which costs ``ratchet x`` the accelerated part of the fresh-period rate.
+        """
+        mean, sd, this_week, _ = self.projected(outlook)
+        current = self.schedule.marginal(mean, sd)
+        later = self.fresh_signal(outlook)
+        value = this_week * current + (1.0 - this_week) * later
+        spec = self.spec
+        if isinstance(spec, Accelerator) and spec.ratchet is not None:
+            value -= this_week * spec.ratchet * np.maximum(later - spec.base_rate, 0.0)
+        return np.where(self.eligible, value * self.weight, 0.0)
+
+    def gap(self, outlook: Outlook) -> FloatArray:
+        """Relative shortfall of the projected measure below the next threshold (inf if none)."""
+        mean, _, _, _ = self.projected(outlook)
+        target = self.schedule.next_breakpoint(mean)
+        return np.where(
+            np.isfinite(target) & (target > 0), (target - mean) / np.maximum(target, 1e-9), np.inf
+        )
+
+
+class TierLadder(Component):
+    """Partner tiers held between evaluations, with benefits and demotion rules.
+
+    The period measure sets the tier held over the next period; below a held
+    tier's threshold a partner keeps it for ``grace_periods`` evaluations, then
+    drops one tier. Holding a tier pays its rebate on revenue and gives its
+    win-rate and lead boosts and MDF accrual. The value of a tier next period
+    is a jump in the schedule at its threshold, so reaching a tier pulls effort
+    and losing one (a demotion) costs engagement, the more the higher the tier.
+    """
+
+    def __init__(self, spec: TierStatus, world: World, audience: BoolArray) -> None:
+        super().__init__(world, audience)
+        self.spec = spec
+        self.period_weeks = WEEKS_PER[spec.period]
+        self.weight = spec.scorecard.revenue / 1000.0 if spec.measure == "points" else 1.0
+        self.scorecard = spec.scorecard if spec.measure == "points" else None
+        self.thresholds = np.column_stack([per_archetype(world, t.threshold) for t in spec.tiers])
+        self.thresholds[~audience] = np.inf
+        self.rebate = np.array([0.0, *[t.rebate_rate for t in spec.tiers]])
+        self.mdf = np.array([0.0, *[t.mdf_rate for t in spec.tiers]])
+        self.win = np.array([0.0, *[t.win_rate_boost for t in spec.tiers]])
+        self.lead = np.array([0.0, *[t.lead_boost for t in spec.tiers]])
+        prior = (
+            world.prior_revenue[-1]
+            if self.period_weeks == QUARTER
+            else world.prior_revenue.sum(axis=0)
+        )
+        self.level = self.reached(self.weight * prior)  # 0 = no tier, k = tiers[k - 1]
+        self.grace = np.full(world.partners, spec.grace_periods)
+        self.measure = np.zeros(world.partners)
+        self.accrued = np.zeros(world.partners)
+        self.demoted_from = np.zeros(world.partners, dtype=np.int64)
+
+    def reached(self, measure: FloatArray) -> npt.NDArray[np.int64]:
+        """Tier level earned by a period measure (0 = none)."""
+        return (measure[:, None] >= self.thresholds).sum(axis=1)
+
+    def boost(self, week: int, boosts: Boosts) -> None:
+        """Win-rate and lead benefits of the tier held."""
+        boosts.win_rate += self.win[self.level]
+        boosts.flow += self.lead[self.level]
+
+    def mdf_rate(self) -> FloatArray:
+        """MDF accrual rate of the tier held."""
+        return self.mdf[self.level]
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Accrue the tier rebate and the period measure."""
+        self.accrued += self.rebate[self.level] * outcome.revenue
+        card = self.scorecard
+        if card is None:
+            self.measure += outcome.revenue
+        else:
+            self.measure += (
+                card.revenue * outcome.revenue / 1000.0
+                + card.certifications * outcome.certified
+                + card.registered_deals * outcome.registered
+                + card.co_marketing * outcome.marketing / 1000.0
+            )
+
+    def settle(self, week: int, final: bool) -> FloatArray | None:
+        """Pay the tier rebate; at a period end, promote, keep (grace) or demote."""
+        end = (week + 1) % self.period_weeks == 0
+        if not (end or final):
+            return None
+        payout = self.accrued
+        self.accrued = np.zeros_like(payout)
+        if end:
+            self._evaluate(self.reached(self.measure))
+            self.measure = np.zeros_like(self.measure)
+        return np.where(self.eligible, payout, 0.0)
+
+    def _evaluate(self, earned: npt.NDArray[np.int64]) -> None:
+        """Promote to the tier earned, keep a tier in grace, or demote by one tier."""
+        grace = self.spec.grace_periods
+        below = earned < self.level
+        in_grace = below & (self.grace > 0)
+        demote = below & ~in_grace
+        self.demoted_from = np.where(demote, self.level, 0)
+        self.level = np.where(
+            below, np.where(demote, np.maximum(self.level - 1, earned), self.level), earned
+        )
+        self.grace = np.where(in_grace, self.grace - 1, grace)
+
+    def after_settle(self, engagement: FloatArray) -> None:
+        """A demotion from tier level ``k`` costs ``k x demotion_penalty`` of engagement."""
+        if self.demoted_from.any():
+            loss = np.minimum(self.world.traits.demotion_penalty * self.demoted_from, 0.9)
+            engagement *= 1.0 - loss
+            self.demoted_from[:] = 0
+
+    def signal(self, outlook: Outlook) -> FloatArray:
+        """Rebate of the tier held, plus the pull of the next tier's value.
+
+        Tier ``k`` is worth ``E[next period revenue] x (rebate + partner margin x
+        (win + lead boosts) + MDF rate / 2)`` to a partner; the gain from one
+        tier to the next is a jump at its threshold. Tiers a partner already
+        holds with grace left cannot be lost this period, so they do not pull.
+        """
+        traits = self.world.traits
+        end = (outlook.week // self.period_weeks + 1) * self.period_weeks - 1
+        open_mean, open_var = outlook.pipeline_until(end)
+        this_week, later = self.closing_shares(end - outlook.week)
+        coming = this_week + later
+        mean = self.measure + self.weight * (open_mean + outlook.flow * coming)
+        sd = self.weight * np.maximum(
+            np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor
+        )
+        full = self.closing_shares(self.period_weeks)[1]
+        next_revenue = outlook.flow * full
+        margin = traits.partner_margin[:, None]
+        value = next_revenue[:, None] * (
+            self.rebate + margin * (self.win + self.lead) + 0.5 * self.mdf
+        )
+        jumps = np.diff(value, axis=1)
+        held = (np.arange(1, len(self.spec.tiers) + 1) <= self.level[:, None]) & (
+            self.grace[:, None] > 0
+        )
+        jumps = np.where(held, 0.0, jumps)
+        pull = Schedule(self.thresholds, np.zeros_like(jumps), jumps).marginal(mean, sd)
+        value_now = self.rebate[self.level] + this_week * pull * self.weight
+        return np.where(self.eligible, value_now, 0.0)
+
+
+class Milestones(Component):
+    """A one-off reward per partner for an event (first deal, onboarding, certification)."""
+
+    def __init__(self, spec: Milestone, world: World, audience: BoolArray) -> None:
+        super().__init__(world, audience)
+        self.spec = spec
+        self.amount = per_archetype(world, spec.amount, missing=0.0)
+        if spec.event == "first_deal":
+            audience = audience & (world.prior_revenue.sum(axis=0) == 0)
+        elif spec.event == "onboarding":
+            audience = audience & world.is_new
+        self.eligible = audience
+        self.pending = audience.copy()
+        self.due = np.zeros(world.partners)
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Mark the partners whose event happened this week."""
+        if self.spec.event == "first_deal":
+            hit = outcome.deals > 0
+        elif self.spec.event == "onboarding":
+            hit = (outcome.deals > 0) | outcome.certified
+        else:
+            hit = outcome.certified
+        paid = self.pending & hit
+        self.due = np.where(paid, self.amount, 0.0)
+        self.pending &= ~paid
+
+    def settle(self, week: int, final: bool) -> FloatArray | None:
+        """Pay the milestones reached this week."""
+        return self.due
+
+    def signal(self, outlook: Outlook) -> FloatArray | None:
+        """A deal-based milestone is worth its amount over the value of a first deal."""
+        if self.spec.event == "certification":
+            return None
+        per_dollar = self.amount / np.maximum(self.world.deal_value, 1.0)
+        return np.where(self.pending, per_dollar, 0.0)
+
+
+class SpiffReward(Component):
+    """A per-deal bonus on one product line, for deals booked inside a window."""
+
+    def __init__(self, spec: Spiff, world: World, audience: BoolArray) -> None:
+        super().__init__(world, audience)
+        self.spec = spec
+        self.due = np.zeros(world.partners)
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Deals of the line booked in the window earn the bonus."""
+        inside = self.spec.start_week <= week <= self.spec.end_week
+        deals = outcome.deals * self.spec.line_share if inside else 0.0 * outcome.deals
+        self.due = np.where(self.eligible, self.spec.amount_per_deal * deals, 0.0)
+
+    def settle(self, week: int, final: bool) -> FloatArray | None:
+        """SPIFFs are paid as deals book."""
+        return self.due
+
+    def signal(self, outlook: Outlook) -> FloatArray | None:
+        """Bonus per dollar of a line deal, for the share of this week's deals closing in the window."""
+        week, spec = outlook.week, self.spec
+        if week > spec.end_week:
+            return None
+        in_window = self.closing_shares(spec.end_week - week)[0]
+        if week < spec.start_week:
+            in_window = in_window - self.closing_shares(spec.start_week - 1 - week)[0]
+        per_dollar = spec.amount_per_deal * spec.line_share / np.maximum(self.world.deal_value, 1.0)
+        return np.where(self.eligible, per_dollar * in_window, 0.0)
+
+
+class RecognitionProgram(Component):
+    """Badges or a leaderboard, with optional priority access; only responders care.
+
+    Responders (``responder_share`` of partners, drawn once per world) raise
+    effort by ``recognition_lift`` while recognition is on offer (Kosfeld and
+    Neckermann 2011). Recognized partners hold the award over the next period
+    (priority access raises their win rate); each award costs money.
+    """
+
+    def __init__(self, spec: Recognition, world: World, audience: BoolArray) -> None:
+        super().__init__(world, audience)
+        self.spec = spec
+        self.period_weeks = WEEKS_PER[spec.period]
+        self.threshold = (
+            per_archetype(world, spec.threshold) if spec.threshold is not None else None
+        )
+        self.measure = np.zeros(world.partners)
+        self.recognized = np.zeros(world.partners, dtype=bool)
+        self.awarded = 0
+
+    def boost(self, week: int, boosts: Boosts) -> None:
+        """Responders try harder; recognized partners get priority access."""
+        lift = self.world.traits.recognition_lift
+        boosts.effort *= np.where(self.eligible & self.world.responder, 1.0 + lift, 1.0)
+        boosts.win_rate += self.spec.priority_access * self.recognized
+
+    def record(self, week: int, outcome: Outcome) -> None:
+        """Accrue period revenue."""
+        self.measure += outcome.revenue
+
+    def settle(self, week: int, final: bool) -> FloatArray | None:
+        """At a period end, award badges or the leaderboard's top places."""
+        if (week + 1) % self.period_weeks:
+            return None
+        if self.spec.kind == "badge":
+            self.recognized = self.eligible & (self.measure >= self.threshold)
+        else:
+            self.recognized = self._top(self.measure)
+        self.awarded = int(self.recognized.sum())
+        self.measure = np.zeros_like(self.measure)
+        return None
+
+    def _top(self, measure: FloatArray) -> BoolArray:
+        top = np.zeros(measure.size, dtype=bool)
+        for rows in self.world.slices:  # one vectorized pass per archetype
+            score = np.where(self.eligible[rows] & (measure[rows] > 0), measure[rows], -np.inf)
+            count = min(self.spec.top or 0, int(np.isfinite(score).sum()))
+            if count:
+                best = np.argpartition(-score, count - 1)[:count]
+                top[rows.start + best] = True
+        return top
+
+    def costs(self, week: int) -> FloatArray | None:
+        """Award costs, charged in the week awards are made."""
+        if self.awarded == 0:
+            return None
+        cost = self.spec.cost_per_award * self.recognized
+        self.awarded = 0
+        return cost

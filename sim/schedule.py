@@ -1,0 +1,127 @@
+"""Piecewise-linear reward schedules with jumps, one row per partner.
+
+Every period reward in partnerlab (rebate ladders, growth rebates,
+accelerators, lump-sum bonuses, the value of a status tier) is a function of
+the period measure ``S`` of the form
+
+    R(S) = sum_k slope_k * max(S - T_k, 0) + sum_k jump_k * [S >= T_k],
+
+optionally capped at ``C``. Partners see ``S`` at the period end as
+Normal(mean, sd); the derivative of the expected (capped) reward in the mean,
+
+    sum_k slope_k * Phi(z_k) + sum_k jump_k * phi(z_k) / sd,   z_k = (mean - T_k) / sd,
+
+times ``P(S < S_cap)`` under a cap, is the marginal-reward signal that drives
+effort. The jump terms are the pull of a threshold within reach.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import ndtr
+
+FloatArray = npt.NDArray[np.float64]
+
+INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+class Schedule:
+    """A reward schedule per partner: breakpoints, slope changes and jumps ``[partners, K]``.
+
+    Breakpoints are ascending along each row; ``inf`` marks an unused one.
+    ``cap`` is the most one partner can earn per period (``inf`` for none).
+    """
+
+    def __init__(
+        self,
+        breakpoints: FloatArray,
+        slopes: FloatArray,
+        jumps: FloatArray,
+        cap: FloatArray | None = None,
+    ) -> None:
+        self.breakpoints = np.asarray(breakpoints, dtype=np.float64)
+        self.slopes = np.where(np.isfinite(self.breakpoints), slopes, 0.0)
+        self.jumps = np.where(np.isfinite(self.breakpoints), jumps, 0.0)
+        n = self.breakpoints.shape[0]
+        self.cap = np.full(n, np.inf) if cap is None else np.asarray(cap, dtype=np.float64)
+        self._finite = np.where(np.isfinite(self.breakpoints), self.breakpoints, 0.0)
+        self.cap_point = self._cap_point()
+
+    def uncapped(self, measure: FloatArray) -> FloatArray:
+        """R(S) before the cap."""
+        over = measure[:, None] - self.breakpoints
+        earned = (np.maximum(over, 0.0) * self.slopes).sum(axis=1)
+        return earned + ((over >= 0) * self.jumps).sum(axis=1)
+
+    def reward(self, measure: FloatArray) -> FloatArray:
+        """The reward earned on period measure ``S``: ``min(R(S), cap)``, never negative."""
+        return np.clip(self.uncapped(measure), 0.0, self.cap)
+
+    def marginal(self, mean: FloatArray, sd: FloatArray) -> FloatArray:
+        """D E[min(R(S), cap)] / d mean for S ~ Normal(mean, sd)."""
+        # The measure is never negative: a breakpoint at or below 0 is always passed.
+        z = np.where(
+            self.breakpoints <= 0, np.inf, (mean[:, None] - self.breakpoints) / sd[:, None]
+        )
+        slope = (ndtr(z) * self.slopes).sum(axis=1)
+        density = np.exp(-0.5 * z * z) * INV_SQRT_2PI
+        slope += (density * self.jumps).sum(axis=1) / sd
+        if np.isfinite(self.cap_point).any():
+            below = ndtr((self.cap_point - mean) / sd)
+            slope = np.where(np.isfinite(self.cap_point), slope * below, slope)
+        return slope
+
+    def next_breakpoint(self, measure: FloatArray) -> FloatArray:
+        """The lowest breakpoint strictly above ``S`` with a positive effect (``inf`` if none)."""
+        effective = (self.slopes > 0) | (self.jumps > 0)
+        ahead = np.where(
+            effective & (self.breakpoints > measure[:, None]), self.breakpoints, np.inf
+        )
+        return ahead.min(axis=1)
+
+    def _cap_point(self) -> FloatArray:
+        """The measure at which the capped reward stops growing (``inf`` if never)."""
+        n, k = self.breakpoints.shape
+        point = np.full(n, np.inf)
+        if not np.isfinite(self.cap).any():
+            return point
+        level = np.zeros(n)  # R just before the current breakpoint
+        slope = np.zeros(n)  # slope of R between breakpoints
+        last = np.zeros(n)
+        for j in range(k):
+            at = self._finite[:, j]
+            live = np.isfinite(self.breakpoints[:, j])
+            before = level + slope * np.maximum(at - last, 0.0)
+            after = before + self.jumps[:, j]
+            # The cap is crossed on the segment before this breakpoint, or by its jump.
+            on_segment = live & np.isinf(point) & (before >= self.cap) & (slope > 0)
+            point = np.where(
+                on_segment, at - (before - self.cap) / np.maximum(slope, 1e-300), point
+            )
+            by_jump = live & np.isinf(point) & (after >= self.cap)
+            point = np.where(by_jump, at, point)
+            level = np.where(live, after, level)
+            last = np.where(live, at, last)
+            slope = np.where(live, slope + self.slopes[:, j], slope)
+        beyond = np.isinf(point) & (slope > 0) & np.isfinite(self.cap)
+        return np.where(
+            beyond, last + np.maximum(self.cap - level, 0.0) / np.maximum(slope, 1e-300), point
+        )
+
+
+def ladder(
+    thresholds: FloatArray, rates: FloatArray, retroactive: bool, cap: FloatArray | None = None
+) -> Schedule:
+    """A rebate ladder: ``rates[k]`` from ``thresholds[:, k]`` up (rates by tier).
+
+    Marginal: each rate applies to the measure within its tier (slope changes
+    only). Retroactive (all units): the reached tier's rate applies to the whole
+    measure, which adds a jump ``(r_k - r_(k-1)) * T_k`` at each threshold.
+    """
+    steps = np.diff(np.asarray(rates, dtype=np.float64), prepend=0.0)
+    slopes = np.broadcast_to(steps, thresholds.shape)
+    jumps = (
+        slopes * np.where(np.isfinite(thresholds), thresholds, 0.0) if retroactive else 0.0 * slopes
+    )
+    return Schedule(thresholds, slopes, jumps, cap)
