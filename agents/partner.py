@@ -144,7 +144,7 @@ class PartnerParams(BaseModel):
         0.6, ge=0, le=1, description="share of deals a partner registers when registration pays"
     )
     certification_rate: float = Field(
-        0.03, ge=0, le=1, description="weekly probability to start a certification that pays off"
+        0.008, ge=0, le=1, description="weekly probability to start a certification"
     )
     wallet_elasticity: float = Field(
         0.3, ge=0, le=3, description="elasticity of share of wallet to our relative reward rate"

@@ -47,6 +47,7 @@ import numpy.typing as npt
 
 from agents import ACTIVE, CHURNED, DORMANT
 from sim.components import Boosts, Outcome, Outlook
+from sim.enablement import Registration
 from sim.market import demand_index, supply_capacity
 from sim.pipeline import arrivals
 from sim.program import ProgramParts, build_program
@@ -154,7 +155,7 @@ class PartnerProgramModel(mesa.Model):
         self.state = self.world.start.carried_over()
         self.parts = self._programs(programs, assignment)
         self.timing = TimingGame(self.world)
-        self.draws = WeeklyDraws(seed, replication, self.world.partners)
+        self.draws = WeeklyDraws(seed, replication, self.world.partners, purposes=self._purposes())
         self.horizon = scenario.horizon_weeks
         market = scenario.market
         self.demand = demand_index(market, np.arange(self.horizon))
@@ -179,7 +180,6 @@ class PartnerProgramModel(mesa.Model):
         self._wallet_decay = _decay(traits.wallet_half_life_weeks)
         self._frame = np.empty((len(SERIES), self.world.partners))
         self._counts = np.diff(np.append(self.world.starts, self.world.partners))
-        self.totals = dict.fromkeys(SERIES, 0.0)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
 
     def _programs(
@@ -203,6 +203,21 @@ class PartnerProgramModel(mesa.Model):
             build_program(program, self.world, assignment == index)
             for index, program in enumerate(programs)
         ]
+
+    def _purposes(self) -> tuple[str, ...]:
+        """The random purposes this run uses (each has its own stream)."""
+        market = self.spec.market
+        parts = self.parts
+        used = {
+            "opt_out": any(p.channels for p in parts),
+            "register": any(isinstance(c, Registration) for c in self.components),
+            "conflict": market.channel_conflict.rate > 0,
+            "certify": any(p.certifications for p in parts),
+            "mdf_claim": any(p.funds for p in parts),
+            "return": market.returns.rate > 0,
+        }
+        always = ("arrival", "cycle", "win", "deal_value", "churn")
+        return always + tuple(name for name, on in used.items() if on)
 
     @property
     def components(self) -> list[Any]:
@@ -274,7 +289,7 @@ class PartnerProgramModel(mesa.Model):
         won = self.pipeline.close(t) * alive  # churned partners' open deals are lost
         pulled = moves.pulled if moves is not None else np.zeros(world.partners)
         timing_discount = pulled * self._keep * traits.pull_discount
-        returned = self._returns_due(t, won, draws["return"])
+        returned = self._returns_due(t, won, draws.get("return"))
         revenue = won * self._keep - timing_discount - returned
         outcome = Outcome(
             revenue=revenue,
@@ -410,10 +425,14 @@ class PartnerProgramModel(mesa.Model):
         """New opportunities into the pipeline; returns deals registered per partner."""
         index, count = arrivals(rate, draws["arrival"])
         rows = index[0]
-        registered = draws["register"][rows] < boosts.registered_share[rows]
-        contested = draws["conflict"][rows] < self.spec.market.channel_conflict.rate
+        none = np.zeros(rows.size, dtype=bool)
+        registered = (
+            draws["register"][rows] < boosts.registered_share[rows] if "register" in draws else none
+        )
+        conflict = self.spec.market.channel_conflict
+        contested = draws["conflict"][rows] < conflict.rate if "conflict" in draws else none
         protected = registered * boosts.protection[rows]
-        loss = self.spec.market.channel_conflict.loss * contested * (1.0 - protected)
+        loss = conflict.loss * contested * (1.0 - protected)
         p = win_rate[rows] * (1.0 + registered * boosts.registration_uplift[rows]) * (1.0 - loss)
         new = terms.open(
             rows,
@@ -427,8 +446,10 @@ class PartnerProgramModel(mesa.Model):
         self.pipeline.add(t, new)
         return np.bincount(rows, weights=registered * count, minlength=self.world.partners)
 
-    def _returns_due(self, t: int, won: FloatArray, u: FloatArray) -> FloatArray:
+    def _returns_due(self, t: int, won: FloatArray, u: FloatArray | None) -> FloatArray:
         """Schedule returns of this week's bookings; returns the revenue reversed this week."""
+        if u is None:
+            return np.zeros_like(won)
         returns = self.spec.market.returns
         slots = self._returns.shape[0]
         self._returns[(t + returns.delay_weeks) % slots] += np.where(
@@ -549,11 +570,16 @@ class PartnerProgramModel(mesa.Model):
         for j, column in enumerate(columns):
             frame[j] = column
         sums = np.add.reduceat(frame, self.world.starts, axis=1)
-        self.totals = dict(zip(SERIES, sums.sum(axis=1).tolist(), strict=True))
         for name in _MEAN_SERIES:
             sums[_SERIES_INDEX[name]] /= self._counts
-            self.totals[name] /= self.world.partners
         self.series[self.week] = sums.T
+
+    def weekly_total(self, name: str) -> float:
+        """Last week's total of a series over all partners (the mean for effort, engagement)."""
+        row = self.series[max(self.week - 1, 0), :, _SERIES_INDEX[name]]
+        if name in _MEAN_SERIES:
+            return float(row @ self._counts / self.world.partners)
+        return float(row.sum())
 
     # -- dispatch of archetype decision rules -------------------------------------
     def _rule_groups(self, name: str) -> list[tuple[Callable[..., Any], slice]]:
@@ -591,7 +617,7 @@ _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
 #: Model-level series for Mesa's DataCollector: this week's totals (means for
 #: effort and engagement) over all partners.
 MODEL_REPORTERS = {
-    name: (lambda m, name=name: m.totals[name])
+    name: (lambda m, name=name: m.weekly_total(name))
     for name in (
         "revenue",
         "gross_profit",

@@ -47,6 +47,16 @@ class Schedule:
         self.cap = np.full(n, np.inf) if cap is None else np.asarray(cap, dtype=np.float64)
         self._finite = np.where(np.isfinite(self.breakpoints), self.breakpoints, 0.0)
         self.cap_point = self._cap_point()
+        # For the signal: breakpoints at or below 0 are always passed (the measure is never
+        # negative), so their slopes are a constant; columns that change nothing are dropped.
+        passed = self.breakpoints <= 0
+        self._base_slope = np.where(passed, self.slopes, 0.0).sum(axis=1)
+        live = ((self.slopes != 0) | (self.jumps != 0)) & ~passed
+        keep = live.any(axis=0)
+        self._points = np.where(live, self.breakpoints, np.inf)[:, keep]
+        self._slopes = np.where(live, self.slopes, 0.0)[:, keep]
+        self._jumps = np.where(live, self.jumps, 0.0)[:, keep]
+        self._capped = np.isfinite(self.cap_point).any()
 
     def uncapped(self, measure: FloatArray) -> FloatArray:
         """R(S) before the cap."""

@@ -38,28 +38,43 @@ class WeeklyDraws:
     Each purpose yields exactly one array of ``n`` numbers per week, so draw
     ``i`` of week ``t`` belongs to partner row ``i`` in every arm. Decisions
     are taken as ``u < p``: a design that changes ``p`` flips only the
-    partners near the margin.
+    partners near the margin. A run draws only the purposes it uses; since
+    each purpose has its own generator, an arm that skips one (no deal
+    registration, say) leaves the others' numbers unchanged.
     """
 
-    UNIFORM = (
-        "arrival",
-        "cycle",
-        "win",
-        "opt_out",
-        "churn",
-        "register",
-        "conflict",
-        "certify",
-        "mdf_claim",
-        "return",
-    )
-    NORMAL = ("deal_value",)
+    #: Every purpose and its distribution; a run draws only those it uses.
+    PURPOSES = {
+        "arrival": "uniform",
+        "cycle": "uniform",
+        "win": "uniform",
+        "deal_value": "normal",
+        "churn": "uniform",
+        "opt_out": "uniform",
+        "register": "uniform",
+        "conflict": "uniform",
+        "certify": "uniform",
+        "mdf_claim": "uniform",
+        "return": "uniform",
+    }
 
-    def __init__(self, seed: int, replication: int, n: int, prefix: str = "week") -> None:
+    def __init__(
+        self,
+        seed: int,
+        replication: int,
+        n: int,
+        prefix: str = "week",
+        purposes: tuple[str, ...] | None = None,
+    ) -> None:
         self.n = n
+        chosen = tuple(self.PURPOSES) if purposes is None else purposes
+        unknown = set(chosen) - set(self.PURPOSES)
+        if unknown:
+            raise ValueError(f"unknown random purposes {sorted(unknown)}")
+        self.UNIFORM = tuple(p for p in chosen if self.PURPOSES[p] == "uniform")
+        self.NORMAL = tuple(p for p in chosen if self.PURPOSES[p] == "normal")
         self._generators = {
-            purpose: stream(seed, replication, f"{prefix}.{purpose}")
-            for purpose in self.UNIFORM + self.NORMAL
+            purpose: stream(seed, replication, f"{prefix}.{purpose}") for purpose in chosen
         }
         self.week = -1
 
