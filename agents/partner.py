@@ -94,7 +94,7 @@ class PartnerParams(BaseModel):
         6.0, gt=0, description="how long past contacts dull the next one"
     )
     opt_out_rate: float = Field(
-        0.004,
+        0.0015,
         ge=0,
         le=1,
         description="opt-out probability per contact, times (1 + recent contacts)",
@@ -104,7 +104,7 @@ class PartnerParams(BaseModel):
         0.004, ge=0, le=1, description="weekly churn probability when dormant"
     )
     fatigue: float = Field(
-        0.01, ge=0, le=1, description="engagement lost per contact per unit of habituation"
+        0.003, ge=0, le=1, description="engagement lost per contact per unit of habituation"
     )
     responder_share: float = Field(
         0.2, ge=0, le=1, description="share of partners who respond to recognition"
@@ -125,8 +125,11 @@ class PartnerParams(BaseModel):
         0.06, ge=0, le=0.5, description="customer discount that buys an early close"
     )
     pull_weeks: int = Field(4, ge=0, le=13, description="how far ahead deals can be pulled, weeks")
+    discount_funding: float = Field(
+        0.5, ge=0, le=1, description="share of a pull-forward discount the partner funds itself"
+    )
     pullable_share: float = Field(
-        0.3, ge=0, le=1, description="share of those deals whose customers accept an early close"
+        0.4, ge=0, le=1, description="share of those deals whose customers accept an early close"
     )
     push_loss: float = Field(0.05, ge=0, le=1, description="share of pushed deals that are lost")
     mdf_claim_rate: float = Field(

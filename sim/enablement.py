@@ -62,8 +62,8 @@ class MarketingFund(Component):
         prior = world.prior_revenue
         self.balance = self._accrual(prior[-1] if self.period_weeks == 13 else prior.sum(axis=0))
         self.revenue = np.zeros(world.partners)
-        self.accrued_total = float(self.balance.sum())
-        self.claimed_total = 0.0
+        self.accrued = self.balance.copy()  # per partner, over the horizon
+        self.claimed = np.zeros(world.partners)
         self.claims = np.zeros(world.partners)
         self.spend = np.zeros(world.partners)
 
@@ -76,7 +76,7 @@ class MarketingFund(Component):
         claiming = self.eligible & (self.balance > 0) & (u < self.claim_probability)
         self.claims = np.where(claiming, self.balance, 0.0)
         self.balance = self.balance - self.claims
-        self.claimed_total += float(self.claims.sum())
+        self.claimed += self.claims
         self.spend = self.claims / (1.0 - self.spec.co_investment)
         slot = (week + self.lag) % self.pipeline.shape[0]
         self.pipeline[slot, np.arange(self.world.partners)] += self.spend
@@ -100,14 +100,15 @@ class MarketingFund(Component):
         self.claims = np.zeros_like(paid)
         if (week + 1) % self.period_weeks == 0:
             self.balance = self._accrual(self.revenue)
-            self.accrued_total += float(self.balance.sum())
+            self.accrued += self.balance
             self.revenue = np.zeros_like(self.revenue)
         return paid
 
-    @property
-    def utilization(self) -> float:
-        """Share of accrued funds claimed so far."""
-        return self.claimed_total / self.accrued_total if self.accrued_total > 0 else 0.0
+    def utilization(self, rows: BoolArray | None = None) -> float:
+        """Share of accrued funds claimed so far (by the partners in ``rows``, default all)."""
+        rows = np.ones(self.world.partners, dtype=bool) if rows is None else rows
+        accrued = float(self.accrued[rows].sum())
+        return float(self.claimed[rows].sum()) / accrued if accrued > 0 else 0.0
 
 
 class Registration(Component):

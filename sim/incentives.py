@@ -240,6 +240,7 @@ class TierLadder(Component):
         self.measure = np.zeros(world.partners)
         self.accrued = np.zeros(world.partners)
         self.demoted_from = np.zeros(world.partners, dtype=np.int64)
+        self.demotions: list[npt.NDArray[np.int64]] = []  # tier lost at each evaluation
 
     def reached(self, measure: FloatArray) -> npt.NDArray[np.int64]:
         """Tier level earned by a period measure (0 = none)."""
@@ -287,6 +288,7 @@ class TierLadder(Component):
         in_grace = below & (self.grace > 0)
         demote = below & ~in_grace
         self.demoted_from = np.where(demote, self.level, 0)
+        self.demotions.append(self.demoted_from.copy())
         self.level = np.where(
             below, np.where(demote, np.maximum(self.level - 1, earned), self.level), earned
         )

@@ -85,7 +85,7 @@ SERIES = {
 }
 _MEAN_SERIES = ("effort", "engagement")
 #: Per-partner weekly series kept when ``record_partners`` is on, $.
-PARTNER_SERIES = ("revenue", "gross_profit", "program_cost", "effort")
+PARTNER_SERIES = ("revenue", "gross_profit", "program_cost", "effort", "engagement")
 
 
 @dataclass
@@ -288,7 +288,9 @@ class PartnerProgramModel(mesa.Model):
             self.pipeline.move(np.full(world.partners, 1.0 - self.supply[t]), t, t + 1)
         won = self.pipeline.close(t) * alive  # churned partners' open deals are lost
         pulled = moves.pulled if moves is not None else np.zeros(world.partners)
-        timing_discount = pulled * self._keep * traits.pull_discount
+        timing_discount = (
+            pulled * self._keep * traits.pull_discount * (1.0 - traits.discount_funding)
+        )
         returned = self._returns_due(t, won, draws.get("return"))
         revenue = won * self._keep - timing_discount - returned
         outcome = Outcome(
@@ -532,6 +534,7 @@ class PartnerProgramModel(mesa.Model):
                 ("gross_profit", week.gross_profit),
                 ("program_cost", cost),
                 ("effort", state.effort),
+                ("engagement", state.engagement),
             ):
                 self.partner_series[name][self.week] = value
         if (self.week + 1) % QUARTER == 0:

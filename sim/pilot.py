@@ -1,448 +1,306 @@
-"""Simulated pilots: grade estimators against the true effect and plan the pilot's size.
+"""Pilot planning: grade estimators on simulated pilots; find the pilot that can confirm a design.
 
-One simulated pilot is one replication (one world):
+The **outcome** is each pilot partner's revenue over the pilot weeks, $. The
+**estimand** is the average effect on the pilot's treated partners: the mean,
+over the partners an arm treated, of (revenue under the arm - revenue under
+the baseline) in the same world with the same draws. The simulator knows it
+for every simulated pilot, so each estimator is graded against it over many
+pilots (new worlds, new assignments): bias, coverage of the 95% CI, power at
+``alpha`` (Holm across arms) and mean CI width. For this estimand the error
+of a difference in means depends only on the partners' baseline revenue, so
+the Neyman (HC2) variance is exact when the design adds the same amount to
+every partner and conservative when the lift grows with the partner.
 
-1. the eligible partners are put in random order (stream ``pilot.selection``);
-   the pilot is the first ``n`` of them;
-2. they are assigned to the control arm (the baseline) and the design arms
-   (stream ``pilot.assignment``);
-3. the world runs for the pilot weeks with every partner on its arm's
-   program and everyone outside the pilot on the baseline (the *observed*
-   run); every estimator then estimates each arm's effect on the revenue of
-   the pilot weeks, with a 95% CI, Holm-adjusted across arms;
-4. the same world also runs with everyone on each program (the *potential
-   outcomes*; common random numbers make them comparable row by row). The
-   **true effect** of an arm is the mean, over the pilot partners it treated,
-   of (revenue under the arm - revenue under the baseline): the sample
-   average effect on the treated, which is what the CIs are graded against.
-   The same difference averaged over every partner of the world is the
-   population effect (how well the pilot generalizes).
-
-Without spillovers between partners, a pilot partner's observed revenue is
-exactly its potential outcome under its arm (the ``spillover`` column counts
-the exceptions). The planner relies on that: over a grid of pilot sizes and
-durations it composes pilots from the potential outcomes of the same worlds
-instead of running each one, then checks the size it recommends with full
-pilots on fresh worlds.
+The **planner** simulates power over a grid of pilot sizes x durations,
+recommends the smallest pilot (partners x weeks) that reaches the target
+power, and checks it with full pilots on fresh worlds. See ``docs/pilot.md``.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm import tqdm
 
-from agents import CHURNED
-from sim.assignment import assign, eligible, segment_codes, selection_order
-from sim.estimators import ESTIMATORS, Effect, Sample, estimate, holm, sample_ratio_p
-from sim.model import PartnerProgramModel
-from sim.pilot_spec import MAX_WEEKS, QUARTER_WEEKS, PilotSpec
-from sim.scenario import Program, Scenario
-from sim.streams import stream
-from sim.world import World, build_world
+from sim.estimators import interim_alphas, mde
+from sim.loading import ScenarioError, load_scenario
+from sim.pilot_spec import pilot_spec
+from sim.scenario import Scenario
+from sim.simulated_pilots import (
+    PilotInputError,
+    PilotPlan,
+    planning_grid,
+    planning_simulations,
+    simulate,
+    size_label,
+)
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-DEFAULT_SHARES = tuple(round(0.1 * k, 1) for k in range(1, 11))
-DEFAULT_PLANNING_SIMULATIONS = 200
-
-
-class PilotInputError(ValueError):
-    """A pilot setting that does not fit a world (raised in workers, reported as bad input)."""
-
-    def __init__(self, field: str, expected: str) -> None:
-        super().__init__(field, expected)
-        self.field, self.expected = field, expected
+OUTCOME = "revenue per pilot partner over the pilot weeks, $"
+ESTIMAND = "average effect on the pilot's treated partners (sample average effect on the treated)"
+#: An SRM p-value below this flags a pilot (the usual, strict, threshold).
+SRM_ALPHA = 0.001
+#: Candidate sizes checked on fresh worlds before the planner gives up.
+MAX_CHECKS = 3
 
 
-@dataclass(frozen=True)
-class Size:
-    """A pilot size: a partner count, or a share of the world's eligible partners."""
+def grade(pilots: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
+    """Per arm and estimator, over the simulated pilots, against each pilot's true effect.
 
-    partners: int | None
-    share: float | None
-    field: str
-
-    def resolve(self, eligible_count: int) -> int:
-        """The number of pilot partners in a world with ``eligible_count`` eligible."""
-        share = 1.0 if self.share is None else self.share
-        n = self.partners if self.partners is not None else round(share * eligible_count)
-        if n > eligible_count:
-            raise PilotInputError(
-                self.field, f"expected at most the {eligible_count} eligible partners, got {n}"
-            )
-        return n
-
-
-@dataclass(frozen=True)
-class PilotPlan:
-    """A scenario, its validated ``pilot:`` section and the root seed."""
-
-    scenario: Scenario
-    spec: PilotSpec
-    seed: int
-
-    @property
-    def programs(self) -> list[Program]:
-        """Control (the baseline), then each design arm."""
-        return self.spec.programs(self.scenario)
-
-    @property
-    def labels(self) -> list[str]:
-        """Unique arm labels: the program names, numbered where they repeat."""
-        labels: list[str] = []
-        for program in self.programs:
-            label, k = program.name, 2
-            while label in labels:
-                label, k = f"{program.name} #{k}", k + 1
-            labels.append(label)
-        return labels
-
-    @property
-    def shares(self) -> list[float]:
-        """Allocation shares, control first."""
-        return self.spec.shares(self.scenario)
-
-    @property
-    def size(self) -> Size:
-        """The pilot size the section asks for."""
-        field = "pilot.partners" if self.spec.partners is not None else "pilot.share"
-        return Size(self.spec.partners, self.spec.share, field)
-
-    @property
-    def interim_weeks(self) -> int | None:
-        """Weeks before the interim look (at least 1), or ``None`` without one."""
-        interim = self.spec.interim
-        return None if interim is None else max(1, int(interim.at * self.spec.weeks))
-
-    def at(self, weeks: int) -> Scenario:
-        """The scenario with the pilot's duration as its horizon."""
-        return self.scenario.model_copy(update={"horizon_weeks": weeks})
-
-    def resized(self, size: Size, weeks: int) -> PilotPlan:
-        """The same plan for a pilot of another size and duration."""
-        spec = self.spec.model_copy(
-            update={"partners": size.partners, "share": size.share, "weeks": weeks}
-        )
-        return replace(self, spec=spec)
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    """Every partner's outcomes with everyone on each program in turn: ``[programs, partners]``."""
-
-    revenue: FloatArray
-    net: FloatArray  # gross profit minus program cost
-    cost: FloatArray  # program cost, rewards accrued at the end included
-    interim: FloatArray | None  # revenue of the first weeks, up to the interim look
-
-
-def potential_outcomes(
-    scenario: Scenario,
-    seed: int,
-    world: World,
-    replication: int,
-    programs: Sequence[Program],
-    interim_weeks: int | None = None,
-) -> Outcomes:
-    """Run ``world`` once per program with every partner on it, for ``scenario``'s horizon."""
-    everyone = np.zeros(world.partners, dtype=np.int64)
-    models = [
-        PartnerProgramModel(
-            scenario,
-            seed,
-            replication=replication,
-            world=world,
-            programs=[program],
-            assignment=everyone,
-            record_partners=interim_weeks is not None,
-        ).run()
-        for program in programs
-    ]
-    interim = None
-    if interim_weeks is not None:
-        interim = np.array([m.partner_series["revenue"][:interim_weeks].sum(0) for m in models])
-    return Outcomes(
-        revenue=np.array([m.state.revenue for m in models]),
-        net=np.array([m.state.gross_profit - m.state.program_cost for m in models]),
-        cost=np.array([m.state.program_cost for m in models]),
-        interim=interim,
-    )
-
-
-@dataclass(frozen=True)
-class PilotWorld:
-    """One world and what every pilot drawn in it shares."""
-
-    world: World
-    replication: int
-    order: IntArray  # eligible rows in selection order
-    pre: FloatArray  # pre-period revenue per partner
-    strata: IntArray  # stratum code per partner
-    clusters: IntArray | None  # region per partner, for clustered assignment
-
-
-def pilot_world(plan: PilotPlan, replication: int) -> PilotWorld:
-    """Draw the world of ``replication`` and the order in which its partners join pilots."""
-    spec = plan.spec
-    world = build_world(plan.scenario, replication, seed=plan.seed)
-    mask = eligible(world, spec.eligibility)
-    quarters = spec.pre_weeks // QUARTER_WEEKS
-    clustered = spec.assignment.type == "clustered"
-    return PilotWorld(
-        world=world,
-        replication=replication,
-        order=selection_order(mask, stream(plan.seed, replication, "pilot.selection")),
-        pre=world.prior_revenue[-quarters:].sum(axis=0),
-        strata=segment_codes(world, spec.assignment.strata)[0],
-        clusters=world.region.astype(np.int64) if clustered else None,
-    )
-
-
-def draw_pilot(
-    plan: PilotPlan, pw: PilotWorld, size: Size, shares: Sequence[float]
-) -> tuple[IntArray, IntArray]:
-    """The pilot's partner rows and the arm of each (0 = control)."""
-    n = size.resolve(pw.order.size)
-    rows = pw.order[:n]
-    rng = stream(plan.seed, pw.replication, "pilot.assignment")
-    try:
-        arms = assign(plan.spec.assignment, pw.world, rows, shares, rng)
-    except ValueError as error:
-        raise PilotInputError("pilot.assignment.type", f"expected a feasible pilot: {error}")
-    counts = np.bincount(arms, minlength=len(shares))
-    if counts.min() < 2:
-        raise PilotInputError(
-            size.field, f"expected a pilot with at least 2 partners per arm, got {counts.tolist()}"
-        )
-    return rows, arms
-
-
-def compare_arms(
-    plan: PilotPlan,
-    pw: PilotWorld,
-    rows: IntArray,
-    arms: IntArray,
-    y: FloatArray,
-    weeks: int,
-    estimators: Iterable[str],
-) -> dict[str, list[tuple[Effect, float]]]:
-    """Each estimator's effect of every design arm against control, with Holm p-values."""
-    found: dict[str, list[tuple[Effect, float]]] = {}
-    scale = weeks / plan.spec.pre_weeks
-    for name in estimators:
-        effects: list[Effect] = []
-        for arm in range(1, len(plan.programs)):
-            keep = (arms == 0) | (arms == arm)
-            sample = Sample(
-                y=y[keep],
-                treated=arms[keep] == arm,
-                pre=pw.pre[rows][keep],
-                scale=scale,
-                strata=pw.strata[rows][keep],
-                clusters=None if pw.clusters is None else pw.clusters[rows][keep],
-            )
-            effect = estimate(name, sample)
-            if effect is None:
-                break
-            effects.append(effect)
-        if effects:
-            adjusted = holm([e.p_value for e in effects], plan.spec.alpha)
-            found[name] = list(zip(effects, adjusted.tolist(), strict=True))
-    return found
-
-
-def _effect_columns(effect: Effect, p_holm: float) -> dict[str, float]:
-    return {
-        "estimate": effect.estimate,
-        "se": effect.se,
-        "ci_low": effect.ci_low,
-        "ci_high": effect.ci_high,
-        "p_value": effect.p_value,
-        "p_holm": p_holm,
-    }
-
-
-def simulate_pilot(plan: PilotPlan, pw: PilotWorld) -> list[dict[str, Any]]:
-    """One full pilot in ``pw``'s world: the observed run, every estimator, and the truth."""
-    spec, weeks, interim_weeks = plan.spec, plan.spec.weeks, plan.interim_weeks
-    rows, arms = draw_pilot(plan, pw, plan.size, plan.shares)
-    assignment = np.zeros(pw.world.partners, dtype=np.int64)
-    assignment[rows] = arms
-    observed = PartnerProgramModel(
-        plan.at(weeks),
-        plan.seed,
-        replication=pw.replication,
-        world=pw.world,
-        programs=plan.programs,
-        assignment=assignment,
-        record_partners=True,
-    ).run()
-    truth = potential_outcomes(
-        plan.at(weeks), plan.seed, pw.world, pw.replication, plan.programs, interim_weeks
-    )
-    y = observed.state.revenue[rows]
-    found = compare_arms(plan, pw, rows, arms, y, weeks, ESTIMATORS)
-    interim: dict[str, list[tuple[Effect, float]]] = {}
-    if interim_weeks is not None:
-        early = observed.partner_series["revenue"][:interim_weeks].sum(axis=0)[rows]
-        interim = compare_arms(plan, pw, rows, arms, early, interim_weeks, [spec.estimator])
-    still_reporting = observed.state.status[rows] != CHURNED
-    srm = sample_ratio_p(np.bincount(arms[still_reporting], minlength=len(plan.shares)), plan.shares)
-    spillover = float(np.mean(~np.isclose(y, truth.revenue[arms, rows], rtol=1e-9, atol=1e-6)))
-    records = []
-    for arm in range(1, len(plan.programs)):
-        treated = rows[arms == arm]
-        common = {
-            "replication": pw.replication,
-            "arm": plan.labels[arm],
-            "partners": int(rows.size),
-            "treated": int(treated.size),
-            "weeks": weeks,
-            "true_effect": float(np.mean(truth.revenue[arm, treated] - truth.revenue[0, treated])),
-            "population_effect": float(np.mean(truth.revenue[arm] - truth.revenue[0])),
-            "net_effect": float(np.mean(truth.net[arm, treated] - truth.net[0, treated])),
-            "pilot_cost": float(np.sum(truth.cost[arm, treated] - truth.cost[0, treated])),
-            "srm_p": srm,
-            "spillover": spillover,
-        }
-        for name, effects in found.items():
-            record = common | {"estimator": name} | _effect_columns(*effects[arm - 1])
-            if name in interim and truth.interim is not None:
-                effect, p_holm = interim[name][arm - 1]
-                record |= {
-                    "interim_estimate": effect.estimate,
-                    "interim_p_holm": p_holm,
-                    "interim_true_effect": float(
-                        np.mean(truth.interim[arm, treated] - truth.interim[0, treated])
-                    ),
-                }
-            records.append(record)
-    return records
-
-
-def power_grid_pilots(
-    plan: PilotPlan, pw: PilotWorld, sizes: Sequence[Size], weeks_grid: Sequence[int]
-) -> list[dict[str, Any]]:
-    """Pilots of every size x duration in one world, composed from potential outcomes.
-
-    Each duration runs the world once per program; each size reuses those runs
-    and draws its assignment as a full pilot of that size would (same streams).
+    Columns: ``bias`` (mean estimate minus true effect), ``coverage`` (share of
+    95% CIs containing the true effect), ``power`` (share rejecting no effect
+    at ``alpha`` after Holm across arms), ``mean_ci_width``, ``mean_se``,
+    ``mde`` (:func:`~sim.estimators.mde` of the mean standard error) and
+    ``mean_estimate``.
     """
-    by_weeks = {
-        w: potential_outcomes(plan.at(w), plan.seed, pw.world, pw.replication, plan.programs)
-        for w in weeks_grid
-    }
-    records = []
-    for size in sizes:
-        rows, arms = draw_pilot(plan, pw, size, plan.shares)
-        for w, truth in by_weeks.items():
-            y = truth.revenue[arms, rows]
-            found = compare_arms(plan, pw, rows, arms, y, w, [plan.spec.estimator])
-            for arm, (effect, p_holm) in enumerate(found[plan.spec.estimator], start=1):
-                treated = rows[arms == arm]
-                records.append(
-                    {
-                        "replication": pw.replication,
-                        "arm": plan.labels[arm],
-                        "size": size_label(size),
-                        "partners": int(rows.size),
-                        "weeks": w,
-                        "true_effect": float(
-                            np.mean(truth.revenue[arm, treated] - truth.revenue[0, treated])
-                        ),
-                    }
-                    | _effect_columns(effect, p_holm)
-                )
-    return records
-
-
-def size_label(size: Size) -> str:
-    """How a size reads in tables: ``300 partners`` or ``30% of eligible``."""
-    if size.partners is not None:
-        return f"{size.partners} partners"
-    return f"{100 * (1.0 if size.share is None else size.share):g}% of eligible"
-
-
-def planning_grid(plan: PilotPlan) -> tuple[list[Size], list[int]]:
-    """The sizes and durations of the planning grid (defaults: 10 shares x 1, 2, 3 pilot weeks)."""
-    planning = plan.spec.planning
-    assert planning is not None
-    if planning.partners is not None:
-        sizes = [
-            Size(n, None, f"pilot.planning.partners.{i}") for i, n in enumerate(planning.partners)
-        ]
-    else:
-        shares = planning.shares or list(DEFAULT_SHARES)
-        sizes = [Size(None, s, f"pilot.planning.shares.{i}") for i, s in enumerate(shares)]
-    weeks = planning.weeks or [plan.spec.weeks * k for k in (1, 2, 3)]
-    return sizes, sorted({w for w in weeks if w <= MAX_WEEKS})
-
-
-def replication_task(
-    plan: PilotPlan, replication: int, pilot: bool, grid: tuple[list[Size], list[int]] | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One world: a full pilot (if ``pilot``) and the planning grid's pilots (if ``grid``)."""
-    pw = pilot_world(plan, replication)
-    pilots = simulate_pilot(plan, pw) if pilot else []
-    return pilots, ([] if grid is None else power_grid_pilots(plan, pw, *grid))
-
-
-def parallel(
-    calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
-    jobs: int,
-    progress: bool,
-    label: str,
-) -> list[Any]:
-    """Run ``function(*args)`` for each call, in ``jobs`` processes (joblib), in call order."""
-    results: Iterator[Any]
-    if jobs == 1:
-        results = (function(*args) for function, args in calls)
-    else:
-        results = Parallel(n_jobs=jobs, return_as="generator")(
-            delayed(function)(*args) for function, args in calls
-        )
-    bar = tqdm(
-        results, total=len(calls), desc=label, file=sys.stderr, disable=not progress, leave=False
+    truth = pilots["true_effect"]
+    frame = pilots.assign(
+        error=pilots["estimate"] - truth,
+        covers=(pilots["ci_low"] <= truth) & (truth <= pilots["ci_high"]),
+        rejects=pilots["p_holm"] < alpha,
+        width=pilots["ci_high"] - pilots["ci_low"],
     )
-    return list(bar)
+    graded = frame.groupby(["arm", "estimator"], sort=False).agg(
+        bias=("error", "mean"),
+        coverage=("covers", "mean"),
+        power=("rejects", "mean"),
+        mean_ci_width=("width", "mean"),
+        mean_se=("se", "mean"),
+        mean_estimate=("estimate", "mean"),
+    )
+    graded["mde"] = [mde(se, alpha, power) for se in graded["mean_se"]]
+    return graded
 
 
-def planning_simulations(plan: PilotPlan, simulations: int) -> int:
-    """Worlds of the planning grid: the section's number, else min(simulations, 200)."""
-    planning = plan.spec.planning
-    if planning is not None and planning.simulations is not None:
-        return planning.simulations
-    return min(simulations, DEFAULT_PLANNING_SIMULATIONS)
+def power_curve(grid: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
+    """Power of the primary estimator per arm, pilot size and duration, over the grid's worlds."""
+    frame = grid.assign(rejects=grid["p_holm"] < alpha)
+    curve = (
+        frame.groupby(["arm", "size", "weeks"], sort=False)
+        .agg(
+            partners=("partners", "mean"),
+            power=("rejects", "mean"),
+            mean_se=("se", "mean"),
+            true_effect=("true_effect", "mean"),
+            simulations=("rejects", "size"),
+        )
+        .reset_index()
+    )
+    curve["partners"] = curve["partners"].round().astype(int)
+    curve["mde"] = [mde(se, alpha, power) for se in curve["mean_se"]]
+    curve["partner_weeks"] = curve["partners"] * curve["weeks"]
+    return curve
 
 
-def simulate(
-    plan: PilotPlan,
-    simulations: int,
-    planning: bool,
+def recommend(
+    plan: PilotPlan, curve: pd.DataFrame, simulations: int, first: int, jobs: int, progress: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The smallest pilot (partners x weeks) whose power reaches the target, checked afresh.
+
+    Grid points whose simulated power reaches ``pilot.power`` are tried in order
+    of partner-weeks (then weeks): each is re-simulated as full pilots on
+    ``simulations`` fresh worlds (replications from ``first`` on); the first
+    whose re-simulated power also reaches the target is recommended. Returns
+    the recommendation and every check made.
+    """
+    design, target = plan.labels[1], plan.spec.power
+    sizes = {size_label(s): s for s in planning_grid(plan)[0]}
+    rows = curve[curve["arm"] == design]
+    candidates = rows[rows["power"] >= target].sort_values(
+        ["partner_weeks", "weeks"], kind="stable"
+    )
+    checks = []
+    for row in candidates.head(MAX_CHECKS).itertuples():
+        check = plan.resized(sizes[row.size], int(row.weeks))
+        pilots, _ = simulate(check, simulations, False, jobs, progress, first)
+        primary = pilots[(pilots["arm"] == design) & (pilots["estimator"] == plan.spec.estimator)]
+        verified = float((primary["p_holm"] < plan.spec.alpha).mean())
+        checks.append(
+            {
+                "size": row.size,
+                "partners": int(row.partners),
+                "weeks": int(row.weeks),
+                "power": float(row.power),
+                "verified_power": verified,
+                "simulations": int(len(primary)),
+            }
+        )
+        if verified >= target:
+            return checks[-1], checks
+    best = rows.sort_values(["power", "partner_weeks"], ascending=[False, True]).iloc[0]
+    return {
+        "partners": None,
+        "weeks": None,
+        "power": float(best["power"]),
+        "best": {"partners": int(best["partners"]), "weeks": int(best["weeks"])},
+    }, checks
+
+
+def _number(value: Any) -> float | None:
+    """A float for JSON (``None`` for NaN)."""
+    value = float(value)
+    return None if not np.isfinite(value) else value
+
+
+@dataclass
+class PilotResults:
+    """A pilot plan graded over simulated pilots, with its power curve and recommendation.
+
+    ``pilots`` has one row per simulated pilot, arm and estimator; ``grades``
+    one row per arm and estimator; ``curve`` (with planning) one row per arm,
+    pilot size and duration; ``checks`` the re-simulations of candidate sizes.
+    """
+
+    plan: PilotPlan
+    simulations: int
+    pilots: pd.DataFrame
+    grades: pd.DataFrame
+    curve: pd.DataFrame | None
+    recommended: dict[str, Any] | None
+    checks: list[dict[str, Any]]
+
+    @property
+    def design(self) -> str:
+        """Label of the first design arm, the one the top-level figures describe."""
+        return self.plan.labels[1]
+
+    def arm(self, label: str) -> dict[str, Any]:
+        """The figures of one arm: truth, cost, each estimator's grades, the interim look."""
+        spec = self.plan.spec
+        rows = self.pilots[self.pilots["arm"] == label]
+        one = rows.drop_duplicates("replication")
+        grades = self.grades.loc[label]
+        return {
+            "true_effect": float(one["true_effect"].mean()),
+            "population_effect": float(one["population_effect"].mean()),
+            "net_effect": float(one["net_effect"].mean()),
+            "pilot_cost": float(one["pilot_cost"].mean()),
+            "treated": float(one["treated"].mean()),
+            "mde": float(grades.loc[spec.estimator, "mde"]),
+            "estimators": {
+                name: {
+                    key: _number(grades.loc[name, key])
+                    for key in ("bias", "coverage", "power", "mean_ci_width", "mde")
+                }
+                for name in grades.index
+            },
+            "interim": self.interim(rows[rows["estimator"] == spec.estimator]),
+        }
+
+    def interim(self, primary: pd.DataFrame) -> dict[str, Any] | None:
+        """The mid-point review of the primary estimator, with its alpha split."""
+        spec = self.plan.spec
+        if spec.interim is None:
+            return None
+        first, final = interim_alphas(spec.alpha, spec.interim.at, spec.interim.spending)
+        stop = primary["interim_p_holm"] < first
+        return {
+            "weeks": self.plan.interim_weeks,
+            "spending": spec.interim.spending,
+            "alpha": first,
+            "final_alpha": final,
+            "mean_estimate": float(primary["interim_estimate"].mean()),
+            "true_effect": float(primary["interim_true_effect"].mean()),
+            "stop_rate": float(stop.mean()),
+            "power": float((stop | (primary["p_holm"] < final)).mean()),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON of ``partnerlab pilot`` (figures of the first design arm at top level)."""
+        spec = self.plan.spec
+        design = self.arm(self.design)
+        one = self.pilots.drop_duplicates("replication")
+        data: dict[str, Any] = {
+            "scenario": self.plan.scenario.name,
+            "seed": self.plan.seed,
+            "simulations": self.simulations,
+            "partners": float(one["partners"].mean()),
+            "weeks": spec.weeks,
+            "outcome": OUTCOME,
+            "estimand": ESTIMAND,
+            "estimator": spec.estimator,
+            "true_effect": design["true_effect"],
+            "population_effect": design["population_effect"],
+            "net_effect": design["net_effect"],
+            "mde": design["mde"],
+            "estimators": design["estimators"],
+            "recommended": self.recommended,
+            "pilot_cost": float(
+                self.pilots.drop_duplicates(["replication", "arm"])
+                .groupby("replication")["pilot_cost"]
+                .sum()
+                .mean()
+            ),
+            "interim": design["interim"],
+            "srm": {
+                "flagged": float((one["srm_p"] < SRM_ALPHA).mean()),
+                "median_p_value": float(one["srm_p"].median()),
+            },
+            "spillover": float(one["spillover"].mean()),
+        }
+        if len(self.plan.labels) > 2:
+            data["arms"] = {label: self.arm(label) for label in self.plan.labels[1:]}
+        return data
+
+
+def run_pilot(
+    scenario: Scenario | str | Path,
+    *,
+    simulations: int | None = None,
+    partners: int | None = None,
+    weeks: int | None = None,
+    seed: int | None = None,
     jobs: int = 1,
     progress: bool = False,
-    first: int = 0,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Full pilots in worlds ``first ...``; with ``planning``, the grid in the first worlds.
+    planning: bool = True,
+    source: str | None = None,
+    overrides: Iterable[str] = (),
+) -> PilotResults:
+    """Grade the scenario's pilot over simulated pilots, and plan its size.
 
-    Returns the pilots table (one row per world, arm and estimator) and the
-    grid table (one row per world, size, duration and arm).
+    Args:
+        scenario: a loaded scenario, or the path of its file.
+        simulations: simulated pilots (default: ``pilot.simulations``).
+        partners: pilot size as a partner count (replaces ``pilot.partners``/``share``).
+        weeks: pilot duration (replaces ``pilot.weeks``).
+        seed: root seed (default: the scenario's).
+        jobs: worker processes (-1: all cores); results are identical for any value.
+        progress: progress bars on stderr.
+        planning: simulate the power grid and recommend a size (if the section
+            has ``planning``).
+        source: the file name for error messages (default: the path, or the name).
+        overrides: the ``--set`` strings the scenario was loaded with.
+
+    Raises:
+        ScenarioError: the ``pilot:`` section is invalid or does not fit the worlds.
     """
-    grid = planning_grid(plan) if planning else None
-    planned = planning_simulations(plan, simulations) if planning else 0
-    calls = [
-        (replication_task, (plan, first + i, i < simulations, grid if i < planned else None))
-        for i in range(max(simulations, planned))
-    ]
-    outputs = parallel(calls, jobs, progress, "pilots")
-    pilots = pd.DataFrame([row for out in outputs for row in out[0]])
-    grid_rows = pd.DataFrame([row for out in outputs for row in out[1]]) if planning else None
-    return pilots, grid_rows
+    if jobs == 0 or jobs < -1:
+        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
+    if not isinstance(scenario, Scenario):
+        source = source or str(scenario)
+        scenario = load_scenario(scenario, overrides)
+    source = source or scenario.name
+    spec = pilot_spec(
+        scenario, source, overrides, partners=partners, weeks=weeks, simulations=simulations
+    )
+    plan = PilotPlan(scenario, spec, scenario.seed if seed is None else seed)
+    planning = planning and spec.planning is not None
+    try:
+        pilots, grid = simulate(plan, spec.simulations, planning, jobs, progress)
+        grades = grade(pilots, spec.alpha, spec.power)
+        curve = recommended = None
+        checks: list[dict[str, Any]] = []
+        if grid is not None:
+            curve = power_curve(grid, spec.alpha, spec.power)
+            planned = planning_simulations(plan, spec.simulations)
+            first = max(spec.simulations, planned)
+            recommended, checks = recommend(plan, curve, planned, first, jobs, progress)
+    except PilotInputError as error:
+        blamed = (
+            "--partners" if partners is not None and error.field == "pilot.partners" else source
+        )
+        raise ScenarioError(blamed, error.field, error.expected) from None
+    return PilotResults(plan, spec.simulations, pilots, grades, curve, recommended, checks)

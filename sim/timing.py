@@ -33,7 +33,7 @@ FloatArray = npt.NDArray[np.float64]
 class TimingMoves:
     """This week's timing decisions per partner (list values)."""
 
-    pulled: FloatArray  # pulled into this week, booked at a discount
+    pulled: FloatArray  # pulled into this week, booked at our share of the discount
     pushed: FloatArray  # moved from this week to next week
     flagged: npt.NDArray[np.bool_]  # pulled and crossed a threshold thanks to it
 
@@ -83,8 +83,13 @@ class TimingGame:
                 total += now - extra * reward.weight * reward.fresh_signal(outlook)
             return total * scale
 
+        # A pull costs the partner its margin on our share of the discount, plus the share
+        # of the discount it funds itself.
+        unit_cost = traits.pull_discount * (
+            traits.partner_margin * (1.0 - traits.discount_funding) + traits.discount_funding
+        )
         margin = traits.partner_margin
-        pull_value = gain(pullable) - margin * ahead * self.keep * traits.pull_discount
+        pull_value = gain(pullable) - unit_cost * ahead * self.keep
         best, best_value = pullable, pull_value
         for reward in ending:  # pulling just enough to reach the next threshold
             base = reward.measure + reward.weight * due

@@ -1,0 +1,479 @@
+"""Simulated pilots in simulated worlds: the building blocks of ``sim.pilot``.
+
+One simulated pilot is one replication (one world):
+
+1. the eligible partners are put in random order (stream ``pilot.selection``);
+   the pilot is the first ``n`` of them;
+2. they are assigned to the control arm (the baseline) and the design arms
+   (stream ``pilot.assignment``);
+3. the world runs for the pilot weeks with every partner on its arm's
+   program and everyone outside the pilot on the baseline (the *observed*
+   run); every estimator then estimates each arm's effect on the revenue of
+   the pilot weeks, with a 95% CI, Holm-adjusted across arms;
+4. the same world also runs with everyone on each program (the *potential
+   outcomes*; common random numbers make them comparable row by row). The
+   **true effect** of an arm is the mean, over the pilot partners it treated,
+   of (revenue under the arm - revenue under the baseline): the sample
+   average effect on the treated, which is what the CIs are graded against.
+   The same difference averaged over every partner of the world is the
+   population effect (how well the pilot generalizes).
+
+Without spillovers between partners, a pilot partner's observed revenue is
+exactly its potential outcome under its arm (the ``spillover`` column counts
+the exceptions). The planner relies on that: over a grid of pilot sizes and
+durations it composes pilots from the potential outcomes of the same worlds
+instead of running each one, then checks the size it recommends with full
+pilots on fresh worlds.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+from agents import CHURNED
+from sim.assignment import assign, eligible, segment_codes, selection_order
+from sim.estimators import ESTIMATORS, Effect, Sample, estimate, holm, sample_ratio_p
+from sim.model import PartnerProgramModel
+from sim.pilot_spec import MAX_WEEKS, QUARTER_WEEKS, PilotSpec
+from sim.scenario import Program, Scenario
+from sim.streams import stream
+from sim.world import World, build_world
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+DEFAULT_SHARES = tuple(round(0.1 * k, 1) for k in range(1, 11))
+DEFAULT_PLANNING_SIMULATIONS = 200
+
+
+class PilotInputError(ValueError):
+    """A pilot setting that does not fit a world (raised in workers, reported as bad input)."""
+
+    def __init__(self, field: str, expected: str) -> None:
+        super().__init__(field, expected)
+        self.field, self.expected = field, expected
+
+
+@dataclass(frozen=True)
+class Size:
+    """A pilot size: a partner count, or a share of the world's eligible partners."""
+
+    partners: int | None
+    share: float | None
+    field: str
+
+    def resolve(self, eligible_count: int) -> int:
+        """The number of pilot partners in a world with ``eligible_count`` eligible."""
+        share = 1.0 if self.share is None else self.share
+        n = self.partners if self.partners is not None else round(share * eligible_count)
+        if n > eligible_count:
+            raise PilotInputError(
+                self.field, f"expected at most the {eligible_count} eligible partners, got {n}"
+            )
+        return n
+
+
+@dataclass(frozen=True)
+class PilotPlan:
+    """A scenario, its validated ``pilot:`` section and the root seed."""
+
+    scenario: Scenario
+    spec: PilotSpec
+    seed: int
+
+    @property
+    def programs(self) -> list[Program]:
+        """Control (the baseline), then each design arm."""
+        return self.spec.programs(self.scenario)
+
+    @property
+    def labels(self) -> list[str]:
+        """Unique arm labels: the program names, numbered where they repeat."""
+        labels: list[str] = []
+        for program in self.programs:
+            label, k = program.name, 2
+            while label in labels:
+                label, k = f"{program.name} #{k}", k + 1
+            labels.append(label)
+        return labels
+
+    @property
+    def shares(self) -> list[float]:
+        """Allocation shares, control first."""
+        return self.spec.shares(self.scenario)
+
+    @property
+    def size(self) -> Size:
+        """The pilot size the section asks for."""
+        field = "pilot.partners" if self.spec.partners is not None else "pilot.share"
+        return Size(self.spec.partners, self.spec.share, field)
+
+    @property
+    def interim_weeks(self) -> int | None:
+        """Weeks before the interim look (at least 1), or ``None`` without one."""
+        interim = self.spec.interim
+        return None if interim is None else max(1, int(interim.at * self.spec.weeks))
+
+    def at(self, weeks: int) -> Scenario:
+        """The scenario with the pilot's duration as its horizon."""
+        return self.scenario.model_copy(update={"horizon_weeks": weeks})
+
+    def resized(self, size: Size, weeks: int) -> PilotPlan:
+        """The same plan for a pilot of another size and duration."""
+        spec = self.spec.model_copy(
+            update={"partners": size.partners, "share": size.share, "weeks": weeks}
+        )
+        return replace(self, spec=spec)
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Every partner's outcomes with everyone on each program in turn: ``[programs, partners]``.
+
+    ``cumulative`` (when recorded) is revenue up to the end of each week,
+    ``[programs, weeks, partners]``: revenue of the first ``w`` weeks does not
+    depend on the horizon, so one long run serves every shorter pilot.
+    """
+
+    revenue: FloatArray
+    net: FloatArray  # gross profit minus program cost
+    cost: FloatArray  # program cost, rewards accrued at the end included
+    cumulative: FloatArray | None
+
+    def revenue_to(self, weeks: int) -> FloatArray:
+        """Revenue of the first ``weeks`` weeks, ``[programs, partners]``."""
+        assert self.cumulative is not None, "potential outcomes recorded without weekly revenue"
+        return self.cumulative[:, weeks - 1]
+
+
+def potential_outcomes(
+    scenario: Scenario,
+    seed: int,
+    world: World,
+    replication: int,
+    programs: Sequence[Program],
+    weekly: bool = False,
+) -> Outcomes:
+    """Run ``world`` once per program with every partner on it, for ``scenario``'s horizon."""
+    everyone = np.zeros(world.partners, dtype=np.int64)
+    models = [
+        PartnerProgramModel(
+            scenario,
+            seed,
+            replication=replication,
+            world=world,
+            programs=[program],
+            assignment=everyone,
+            record_partners=weekly,
+        ).run()
+        for program in programs
+    ]
+    cumulative = None
+    if weekly:
+        cumulative = np.array([m.partner_series["revenue"].cumsum(axis=0) for m in models])
+    return Outcomes(
+        revenue=np.array([m.state.revenue for m in models]),
+        net=np.array([m.state.gross_profit - m.state.program_cost for m in models]),
+        cost=np.array([m.state.program_cost for m in models]),
+        cumulative=cumulative,
+    )
+
+
+@dataclass(frozen=True)
+class PilotWorld:
+    """One world and what every pilot drawn in it shares."""
+
+    world: World
+    replication: int
+    order: IntArray  # eligible rows in selection order
+    pre: FloatArray  # pre-period revenue per partner
+    strata: IntArray  # stratum code per partner
+    clusters: IntArray | None  # region per partner, for clustered assignment
+
+
+def pilot_world(plan: PilotPlan, replication: int) -> PilotWorld:
+    """Draw the world of ``replication`` and the order in which its partners join pilots."""
+    spec = plan.spec
+    world = build_world(plan.scenario, replication, seed=plan.seed)
+    mask = eligible(world, spec.eligibility)
+    quarters = spec.pre_weeks // QUARTER_WEEKS
+    clustered = spec.assignment.type == "clustered"
+    return PilotWorld(
+        world=world,
+        replication=replication,
+        order=selection_order(mask, stream(plan.seed, replication, "pilot.selection")),
+        pre=world.prior_revenue[-quarters:].sum(axis=0),
+        strata=segment_codes(world, spec.assignment.strata)[0],
+        clusters=world.region.astype(np.int64) if clustered else None,
+    )
+
+
+def draw_pilot(
+    plan: PilotPlan, pw: PilotWorld, size: Size, shares: Sequence[float]
+) -> tuple[IntArray, IntArray]:
+    """The pilot's partner rows and the arm of each (0 = control)."""
+    n = size.resolve(pw.order.size)
+    rows = pw.order[:n]
+    rng = stream(plan.seed, pw.replication, "pilot.assignment")
+    try:
+        arms = assign(plan.spec.assignment, pw.world, rows, shares, rng)
+    except ValueError as error:
+        raise PilotInputError(
+            "pilot.assignment.type", f"expected a feasible pilot: {error}"
+        ) from None
+    counts = np.bincount(arms, minlength=len(shares))
+    if counts.min() < 2:
+        raise PilotInputError(
+            size.field, f"expected a pilot with at least 2 partners per arm, got {counts.tolist()}"
+        )
+    return rows, arms
+
+
+def compare_arms(
+    plan: PilotPlan,
+    pw: PilotWorld,
+    rows: IntArray,
+    arms: IntArray,
+    y: FloatArray,
+    weeks: int,
+    estimators: Iterable[str],
+) -> dict[str, list[tuple[Effect, float]]]:
+    """Each estimator's effect of every design arm against control, with Holm p-values."""
+    found: dict[str, list[tuple[Effect, float]]] = {}
+    scale = weeks / plan.spec.pre_weeks
+    for name in estimators:
+        effects: list[Effect] = []
+        for arm in range(1, len(plan.programs)):
+            keep = (arms == 0) | (arms == arm)
+            sample = Sample(
+                y=y[keep],
+                treated=arms[keep] == arm,
+                pre=pw.pre[rows][keep],
+                scale=scale,
+                strata=pw.strata[rows][keep],
+                clusters=None if pw.clusters is None else pw.clusters[rows][keep],
+            )
+            effect = estimate(name, sample)
+            if effect is None:
+                break
+            effects.append(effect)
+        if effects:
+            adjusted = holm([e.p_value for e in effects], plan.spec.alpha)
+            found[name] = list(zip(effects, adjusted.tolist(), strict=True))
+    return found
+
+
+def _effect_columns(effect: Effect, p_holm: float) -> dict[str, float]:
+    return {
+        "estimate": effect.estimate,
+        "se": effect.se,
+        "ci_low": effect.ci_low,
+        "ci_high": effect.ci_high,
+        "p_value": effect.p_value,
+        "p_holm": p_holm,
+    }
+
+
+def simulate_pilot(plan: PilotPlan, pw: PilotWorld) -> list[dict[str, Any]]:
+    """One full pilot in ``pw``'s world: the observed run, every estimator, and the truth."""
+    spec, weeks, interim_weeks = plan.spec, plan.spec.weeks, plan.interim_weeks
+    rows, arms = draw_pilot(plan, pw, plan.size, plan.shares)
+    assignment = np.zeros(pw.world.partners, dtype=np.int64)
+    assignment[rows] = arms
+    observed = PartnerProgramModel(
+        plan.at(weeks),
+        plan.seed,
+        replication=pw.replication,
+        world=pw.world,
+        programs=plan.programs,
+        assignment=assignment,
+        record_partners=True,
+    ).run()
+    truth = potential_outcomes(
+        plan.at(weeks),
+        plan.seed,
+        pw.world,
+        pw.replication,
+        plan.programs,
+        interim_weeks is not None,
+    )
+    y = observed.state.revenue[rows]
+    found = compare_arms(plan, pw, rows, arms, y, weeks, ESTIMATORS)
+    interim: dict[str, list[tuple[Effect, float]]] = {}
+    if interim_weeks is not None:
+        early = observed.partner_series["revenue"][:interim_weeks].sum(axis=0)[rows]
+        interim = compare_arms(plan, pw, rows, arms, early, interim_weeks, [spec.estimator])
+    still_reporting = observed.state.status[rows] != CHURNED
+    srm = sample_ratio_p(
+        np.bincount(arms[still_reporting], minlength=len(plan.shares)), plan.shares
+    )
+    spillover = float(np.mean(~np.isclose(y, truth.revenue[arms, rows], rtol=1e-9, atol=1e-6)))
+    records = []
+    for arm in range(1, len(plan.programs)):
+        treated = rows[arms == arm]
+        common = {
+            "replication": pw.replication,
+            "arm": plan.labels[arm],
+            "partners": int(rows.size),
+            "treated": int(treated.size),
+            "weeks": weeks,
+            "true_effect": float(np.mean(truth.revenue[arm, treated] - truth.revenue[0, treated])),
+            "population_effect": float(np.mean(truth.revenue[arm] - truth.revenue[0])),
+            "net_effect": float(np.mean(truth.net[arm, treated] - truth.net[0, treated])),
+            "pilot_cost": float(np.sum(truth.cost[arm, treated] - truth.cost[0, treated])),
+            "srm_p": srm,
+            "spillover": spillover,
+        }
+        for name, effects in found.items():
+            record = common | {"estimator": name} | _effect_columns(*effects[arm - 1])
+            if name in interim and interim_weeks is not None:
+                effect, p_holm = interim[name][arm - 1]
+                early_truth = truth.revenue_to(interim_weeks)
+                record |= {
+                    "interim_estimate": effect.estimate,
+                    "interim_p_holm": p_holm,
+                    "interim_true_effect": float(
+                        np.mean(early_truth[arm, treated] - early_truth[0, treated])
+                    ),
+                }
+            records.append(record)
+    return records
+
+
+def power_grid_pilots(
+    plan: PilotPlan, pw: PilotWorld, sizes: Sequence[Size], weeks_grid: Sequence[int]
+) -> list[dict[str, Any]]:
+    """Pilots of every size x duration in one world, composed from potential outcomes.
+
+    The world runs once per program for the longest duration; shorter pilots
+    read their revenue off its weekly totals. Each size draws its assignment
+    as a full pilot of that size would (same streams).
+    """
+    longest = max(weeks_grid)
+    truth = potential_outcomes(
+        plan.at(longest), plan.seed, pw.world, pw.replication, plan.programs, weekly=True
+    )
+    records = []
+    for size in sizes:
+        rows, arms = draw_pilot(plan, pw, size, plan.shares)
+        for w in weeks_grid:
+            revenue = truth.revenue_to(w)
+            y = revenue[arms, rows]
+            found = compare_arms(plan, pw, rows, arms, y, w, [plan.spec.estimator])
+            for arm, (effect, p_holm) in enumerate(found[plan.spec.estimator], start=1):
+                treated = rows[arms == arm]
+                records.append(
+                    {
+                        "replication": pw.replication,
+                        "arm": plan.labels[arm],
+                        "size": size_label(size),
+                        "partners": int(rows.size),
+                        "weeks": w,
+                        "true_effect": float(np.mean(revenue[arm, treated] - revenue[0, treated])),
+                    }
+                    | _effect_columns(effect, p_holm)
+                )
+    return records
+
+
+def size_label(size: Size) -> str:
+    """How a size reads in tables: ``300 partners`` or ``30% of eligible``."""
+    if size.partners is not None:
+        return f"{size.partners} partners"
+    return f"{100 * (1.0 if size.share is None else size.share):g}% of eligible"
+
+
+def planning_grid(plan: PilotPlan) -> tuple[list[Size], list[int]]:
+    """The sizes and durations of the planning grid (defaults: 10 shares x 1, 2, 3 pilot weeks)."""
+    planning = plan.spec.planning
+    assert planning is not None
+    if planning.partners is not None:
+        sizes = [
+            Size(n, None, f"pilot.planning.partners.{i}") for i, n in enumerate(planning.partners)
+        ]
+    else:
+        shares = planning.shares or list(DEFAULT_SHARES)
+        sizes = [Size(None, s, f"pilot.planning.shares.{i}") for i, s in enumerate(shares)]
+    weeks = planning.weeks or [plan.spec.weeks * k for k in (1, 2, 3)]
+    return sizes, sorted({w for w in weeks if w <= MAX_WEEKS})
+
+
+def replication_task(
+    plan: PilotPlan, replication: int, pilot: bool, grid: tuple[list[Size], list[int]] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One world: a full pilot (if ``pilot``) and the planning grid's pilots (if ``grid``)."""
+    pw = pilot_world(plan, replication)
+    pilots = simulate_pilot(plan, pw) if pilot else []
+    return pilots, ([] if grid is None else power_grid_pilots(plan, pw, *grid))
+
+
+def single_threaded(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` with one BLAS thread.
+
+    A task's many small least-squares fits run many times slower when OpenBLAS
+    spreads each over the cores that the tasks themselves occupy.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return function(*args)
+
+
+def parallel(
+    calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
+    jobs: int,
+    progress: bool,
+    label: str,
+) -> list[Any]:
+    """Run ``function(*args)`` for each call, in ``jobs`` processes (joblib), in call order."""
+    results: Iterator[Any]
+    if jobs == 1:
+        results = (single_threaded(function, *args) for function, args in calls)
+    else:
+        results = Parallel(n_jobs=jobs, return_as="generator")(
+            delayed(single_threaded)(function, *args) for function, args in calls
+        )
+    bar = tqdm(
+        results, total=len(calls), desc=label, file=sys.stderr, disable=not progress, leave=False
+    )
+    return list(bar)
+
+
+def planning_simulations(plan: PilotPlan, simulations: int) -> int:
+    """Worlds of the planning grid: the section's number, else min(simulations, 200)."""
+    planning = plan.spec.planning
+    if planning is not None and planning.simulations is not None:
+        return planning.simulations
+    return min(simulations, DEFAULT_PLANNING_SIMULATIONS)
+
+
+def simulate(
+    plan: PilotPlan,
+    simulations: int,
+    planning: bool,
+    jobs: int = 1,
+    progress: bool = False,
+    first: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Full pilots in worlds ``first ...``; with ``planning``, the grid in the first worlds.
+
+    Returns the pilots table (one row per world, arm and estimator) and the
+    grid table (one row per world, size, duration and arm).
+    """
+    grid = planning_grid(plan) if planning else None
+    planned = planning_simulations(plan, simulations) if planning else 0
+    calls = [
+        (replication_task, (plan, first + i, i < simulations, grid if i < planned else None))
+        for i in range(max(simulations, planned))
+    ]
+    outputs = parallel(calls, jobs, progress, "pilots")
+    pilots = pd.DataFrame([row for out in outputs for row in out[0]])
+    grid_rows = pd.DataFrame([row for out in outputs for row in out[1]]) if planning else None
+    return pilots, grid_rows
