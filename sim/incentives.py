@@ -202,9 +202,9 @@ class PeriodReward(Component):
         """Relative shortfall of the projected measure below the next threshold (inf if none)."""
         mean, _, _, _ = self.projected(outlook)
         target = self.schedule.next_breakpoint(mean)
-        return np.where(
-            np.isfinite(target) & (target > 0), (target - mean) / np.maximum(target, 1e-9), np.inf
-        )
+        finite = np.isfinite(target) & (target > 0)
+        gap = (np.where(finite, target, mean) - mean) / np.where(finite, target, 1.0)
+        return np.where(finite, gap, np.inf)
 
 
 class TierLadder(Component):

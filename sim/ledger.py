@@ -28,8 +28,10 @@ BoolArray = npt.NDArray[np.bool_]
 class Ledger:
     """Per-partner reward accounts of one arm under the program's guardrails."""
 
-    def __init__(self, guardrails: Guardrails, partners: int) -> None:
+    def __init__(self, guardrails: Guardrails, audience: BoolArray) -> None:
         self.guardrails = guardrails
+        self.audience = audience
+        partners = audience.size
         self.budget_left = np.inf if guardrails.budget is None else float(guardrails.budget)
         deferral = guardrails.deferral
         self.deferred_share = 0.0 if deferral is None else deferral.share
@@ -51,7 +53,7 @@ class Ledger:
     def accrue(self, week: int, earned: FloatArray, revenue: FloatArray) -> FloatArray:
         """Book rewards earned this week; returns what accrues after the budget."""
         self.revenue += revenue
-        total = float(earned.sum())
+        total = float(earned[self.audience].sum())
         if total > self.budget_left:
             earned = earned * (self.budget_left / total)
             total = self.budget_left

@@ -155,7 +155,11 @@ class PartnerProgramModel(mesa.Model):
         self.state = self.world.start.carried_over()
         self.parts = self._programs(programs, assignment)
         self.timing = TimingGame(self.world)
-        self.draws = WeeklyDraws(seed, replication, self.world.partners, purposes=self._purposes())
+        world = self.world
+        drawn = world.partners // world.copies
+        self.draws = WeeklyDraws(
+            seed, replication, drawn, purposes=self._purposes(), rows=world.source_row
+        )
         self.horizon = scenario.horizon_weeks
         market = scenario.market
         self.demand = demand_index(market, np.arange(self.horizon))
@@ -169,7 +173,7 @@ class PartnerProgramModel(mesa.Model):
             if record_partners
             else {}
         )
-        self.series = np.zeros((self.horizon, len(self.world.archetypes), len(SERIES)))
+        self.series = np.zeros((self.horizon, len(self.world.starts), len(SERIES)))
         self.quarter_active_share: list[float] = []
         self._rules = {name: self._rule_groups(name) for name in _RULES}
         self._agents_built = False

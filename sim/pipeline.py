@@ -189,6 +189,19 @@ class Pipeline:
             if ring is self.expected:
                 self.open_expected -= moved * (1.0 - survive)
 
+    def gather(self, rows: IntArray) -> Pipeline:
+        """A pipeline whose partner ``i`` is this one's partner ``rows[i]``."""
+        twin = Pipeline.__new__(Pipeline)
+        twin.ring_weeks = self.ring_weeks
+        twin.won, twin.expected, twin.variance = (
+            self.won[:, rows],
+            self.expected[:, rows],
+            self.variance[:, rows],
+        )
+        twin.open_expected = self.open_expected[rows]
+        twin._rows = np.arange(rows.size)
+        return twin
+
     def copy(self) -> Pipeline:
         """An independent copy (each arm mutates its own)."""
         twin = Pipeline.__new__(Pipeline)

@@ -54,8 +54,15 @@ def tables(outputs: list[ReplicationOutput]) -> tuple[pd.DataFrame, pd.DataFrame
             frame.insert(0, "replication", out.replication)
             series_frames.append(frame)
             totals = result.totals.sum(axis=0)
-            active = np.mean(result.quarter_active_share) if result.quarter_active_share else np.nan
-            run_rows.append((out.replication, arm, *totals, result.top20_revenue_share, active))
+            run_rows.append(
+                (
+                    out.replication,
+                    arm,
+                    *totals,
+                    result.top20_revenue_share,
+                    result.quarterly_active_share,
+                )
+            )
     segments = pd.DataFrame(
         segment_rows, columns=["replication", "arm", "archetype", "size_band", *TOTALS]
     )

@@ -22,7 +22,7 @@ from agents import ACTIVE, CHURNED
 from sim.model import PartnerProgramModel
 from sim.scenario import Program, Scenario
 from sim.state import MONEY
-from sim.world import World, build_world
+from sim.world import QUARTER, World, build_world, stack_world
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,7 +44,7 @@ class ArmOutput:
 
     totals: FloatArray  # [segments, len(TOTALS)]; segment = archetype * bands + band
     series: FloatArray  # [weeks, archetypes, len(SERIES)]
-    quarter_active_share: list[float]
+    quarterly_active_share: float  # mean share of partners with a win, per quarter
     top20_revenue_share: float
 
 
@@ -58,11 +58,12 @@ class ReplicationOutput:
     bands: list[str]
 
 
-def summarize_arm(model: PartnerProgramModel) -> ArmOutput:
-    """Aggregate a finished model's per-partner totals by segment."""
+def summarize_arm(model: PartnerProgramModel, copy: int = 0) -> ArmOutput:
+    """Aggregate one arm of a finished model by segment (``copy``: its copy of a stacked world)."""
     world, state = model.world, model.state
+    rows = np.ones(world.partners, dtype=bool) if world.copy is None else world.copy == copy
     bands = len(world.band_names)
-    segment = world.archetype.astype(np.int64) * bands + world.size_band
+    segment = world.archetype.astype(np.int64)[rows] * bands + world.size_band[rows]
     n_segments = len(world.archetypes) * bands
     columns = (
         *(getattr(state, name) for name in MONEY),
@@ -74,13 +75,15 @@ def summarize_arm(model: PartnerProgramModel) -> ArmOutput:
         model.pipeline.open_expected * (state.status != CHURNED),
     )
     totals = np.column_stack(
-        [np.bincount(segment, weights=c, minlength=n_segments) for c in columns]
+        [np.bincount(segment, weights=c[rows], minlength=n_segments) for c in columns]
     )
+    quarters = model.horizon // QUARTER
+    active = float(state.active_quarters[rows].mean() / quarters) if quarters else float("nan")
     return ArmOutput(
         totals=totals,
-        series=model.series,
-        quarter_active_share=model.quarter_active_share,
-        top20_revenue_share=top_share(state.revenue, 0.2),
+        series=model.series[:, copy :: world.copies],
+        quarterly_active_share=active,
+        top20_revenue_share=top_share(state.revenue[rows], 0.2),
     )
 
 
@@ -108,12 +111,29 @@ def run_arm(
 def run_replication(
     scenario: Scenario, arms: dict[str, Program], seed: int, replication: int
 ) -> ReplicationOutput:
-    """Run every arm of one replication on one shared world."""
+    """Run every arm of one replication on one shared world, in one vectorized pass.
+
+    The world is stacked, one copy per arm (:func:`sim.world.stack_world`), and
+    each copy runs its arm's program with the same random numbers, so the
+    result equals separate runs of each arm on the world.
+    """
     world = build_world(scenario, replication, seed=seed)
-    outputs = {
-        label: run_arm(scenario, world, program, seed, replication)
-        for label, program in arms.items()
-    }
+    stacked = stack_world(world, len(arms))
+    programs = list(arms.values())
+    if len(programs) == 1:
+        outputs = {
+            label: run_arm(scenario, world, programs[0], seed, replication) for label in arms
+        }
+    else:
+        model = PartnerProgramModel(
+            scenario,
+            seed,
+            replication=replication,
+            world=stacked,
+            programs=programs,
+            assignment=stacked.copy,
+        ).run()
+        outputs = {label: summarize_arm(model, copy) for copy, label in enumerate(arms)}
     return ReplicationOutput(replication, outputs, world.archetypes, world.band_names)
 
 

@@ -65,8 +65,10 @@ class WeeklyDraws:
         n: int,
         prefix: str = "week",
         purposes: tuple[str, ...] | None = None,
+        rows: npt.NDArray[np.int64] | None = None,
     ) -> None:
         self.n = n
+        self.rows = rows  # gather each block onto these rows (a stacked world's copies)
         chosen = tuple(self.PURPOSES) if purposes is None else purposes
         unknown = set(chosen) - set(self.PURPOSES)
         if unknown:
@@ -83,6 +85,8 @@ class WeeklyDraws:
         self.week += 1
         block = {p: self._generators[p].random(self.n) for p in self.UNIFORM}
         block.update({p: self._generators[p].standard_normal(self.n) for p in self.NORMAL})
+        if self.rows is not None:
+            return {p: values[self.rows] for p, values in block.items()}
         return block
 
     def next_weeks(self, weeks: int) -> dict[str, FloatArray]:

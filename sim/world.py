@@ -49,32 +49,86 @@ class World:
     start: PartnerState  # behaviour state at week 0
     responder: npt.NDArray[np.bool_]  # cares about recognition (responder_share)
     prior_revenue: FloatArray  # [4, partners]: revenue by quarter of the year before week 0
+    copies: int = 1  # > 1: the world repeated, one copy per arm (see ``stack_world``)
+    source_row: IntArray | None = None  # row of the drawn world each row repeats
+    copy: npt.NDArray[np.int64] | None = None  # which copy each row belongs to
 
     @property
     def partners(self) -> int:
-        """Number of partners."""
+        """Number of partner rows (all copies)."""
         return self.size.size
 
     @property
     def starts(self) -> IntArray:
-        """First row of each archetype, for ``np.add.reduceat``."""
-        return np.array([s.start for s in self.slices], dtype=np.int64)
+        """First row of each (archetype, copy) block, for ``np.add.reduceat``."""
+        firsts = []
+        for rows in self.slices:
+            width = (rows.stop - rows.start) // self.copies
+            firsts += [rows.start + c * width for c in range(self.copies)]
+        return np.array(firsts, dtype=np.int64)
+
+
+def stack_world(world: World, copies: int) -> World:
+    """The world repeated ``copies`` times, so that several arms run in one vectorized pass.
+
+    Within each archetype's slice the copies follow one another, so every
+    archetype stays contiguous; ``source_row`` maps each row to the drawn
+    partner it repeats (the model gathers that partner's random draws, so
+    every copy sees the same numbers), and ``copy`` says which arm it is.
+    """
+    if copies == 1:
+        return world
+    rows = np.concatenate([np.tile(np.arange(s.start, s.stop), copies) for s in world.slices])
+    copy = np.concatenate([np.repeat(np.arange(copies), s.stop - s.start) for s in world.slices])
+    bounds = np.cumsum([0, *[(s.stop - s.start) * copies for s in world.slices]])
+    slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    traits = Traits.__new__(Traits)
+    for name, values in vars(world.traits).items():
+        setattr(traits, name, values[rows])
+    terms = world.terms
+    return World(
+        archetypes=world.archetypes,
+        classes=world.classes,
+        slices=slices,
+        traits=traits,
+        archetype=world.archetype[rows],
+        size=world.size[rows],
+        region=world.region[rows],
+        region_names=world.region_names,
+        is_new=world.is_new[rows],
+        size_band=world.size_band[rows],
+        band_names=world.band_names,
+        base_rate=world.base_rate[rows],
+        deal_value=world.deal_value[rows],
+        terms=DealTerms(
+            deal_value=terms.deal_value[rows],
+            value_sigma=terms.value_sigma[rows],
+            win_rate=terms.win_rate[rows],
+            cycle_min=terms.cycle_min[rows],
+            cycle_max=terms.cycle_max[rows],
+        ),
+        pipeline=world.pipeline.gather(rows),
+        start=world.start.gather(rows),
+        responder=world.responder[rows],
+        prior_revenue=world.prior_revenue[:, rows],
+        copies=copies,
+        source_row=rows,
+        copy=copy,
+    )
 
 
 QUARTER = 13
 PRIOR_WEEKS = 4 * QUARTER
 
 
+#: Longest approval delay a deal registration may add (see ``sim.levers``).
+MAX_APPROVAL_WEEKS = 13
+
+
 def ring_weeks(scenario: Scenario) -> int:
-    """Length of the pipeline ring: longer than any sales cycle plus delays, and a year."""
+    """Length of the pipeline ring: longer than any cycle plus any delay, and than a year."""
     longest = max(scenario.archetype_params(a).cycle_weeks_max for a in ARCHETYPES)
-    delays = [
-        lever.approval_weeks
-        for program in (scenario.baseline, scenario.design)
-        for lever in program.mechanics
-        if lever.type == "deal_registration"
-    ]
-    return max(longest + max(delays, default=0) + 2, 53)
+    return max(longest + MAX_APPROVAL_WEEKS + 2, 53)
 
 
 def build_world(scenario: Scenario, replication: int, seed: int | None = None) -> World:

@@ -1,0 +1,260 @@
+"""The ``pilot`` and ``matrix`` subcommands: plan a pilot, or simulate an experiment matrix."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.cli import EXIT_OK, add_scenario_options, emit, integer
+from sim.experiment_matrix import OVERALL, MatrixResults, run_matrix
+from sim.loading import load_scenario
+from sim.pilot import PilotResults, run_pilot
+from sim.store import default_out_dir, manifest, write_json, write_tables
+from sim.tables import _grid as grid
+
+
+def register(commands: Any) -> None:
+    """Add ``pilot`` and ``matrix`` to the ``partnerlab`` subcommands."""
+    pilot = commands.add_parser(
+        "pilot",
+        help="grade a pilot's estimators and find the pilot size that confirms a design",
+        description="Simulate a scenario's pilot (its `pilot:` section) many times, grade each "
+        "estimator against the true effect on the pilot partners, and find the smallest "
+        "pilot (partners x weeks) with the target power.",
+    )
+    _common_options(pilot, simulations_help="simulated pilots (default: pilot.simulations)")
+    pilot.add_argument(
+        "--no-plan", action="store_true", help="skip the power grid and the recommendation"
+    )
+    pilot.set_defaults(handler=cmd_pilot)
+
+    matrix = commands.add_parser(
+        "matrix",
+        help="simulate an experiment matrix over levers",
+        description="Simulate a scenario's experiment matrix (`pilot.matrix`): main effects and "
+        "interactions of the levers with 95%% CIs, overall and by segment.",
+    )
+    _common_options(matrix, simulations_help="simulated experiments (default 1)")
+    matrix.set_defaults(handler=cmd_matrix)
+
+
+def _common_options(parser: argparse.ArgumentParser, simulations_help: str) -> None:
+    parser.add_argument("scenario", type=Path, help="scenario YAML file with a pilot: section")
+    parser.add_argument("--simulations", type=integer(1), help=simulations_help)
+    parser.add_argument(
+        "--partners", type=integer(4), help="pilot size in partners, all arms together"
+    )
+    parser.add_argument("--weeks", type=integer(2), help="pilot duration in weeks")
+    parser.add_argument(
+        "--seed", type=integer(0), help="root random seed (default: the scenario's)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=integer(1, allow_all=True),
+        default=1,
+        help="worker processes; -1 for all cores (results do not change)",
+    )
+    parser.add_argument("--out", type=Path, help="results folder (default: results/<name>-...)")
+    add_scenario_options(parser)
+
+
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "partners": args.partners,
+        "weeks": args.weeks,
+        "seed": args.seed,
+        "jobs": args.jobs,
+        "progress": not args.no_progress,
+        "source": str(args.scenario),
+        "overrides": args.overrides,
+    }
+
+
+def cmd_pilot(args: argparse.Namespace) -> int:
+    """``partnerlab pilot``: grade the estimators and plan the pilot's size."""
+    scenario = load_scenario(args.scenario, args.overrides)
+    results = run_pilot(
+        scenario, simulations=args.simulations, planning=not args.no_plan, **_run_options(args)
+    )
+    out = args.out or default_out_dir(f"{scenario.name}-pilot")
+    tables = {"pilots": results.pilots}
+    if results.curve is not None:
+        tables["power"] = results.curve
+    write_tables(out, **tables)
+    write_json(out / "summary.json", results.to_json() | {"checks": results.checks})
+    write_json(
+        out / "manifest.json",
+        manifest("pilot", [scenario], results.plan.seed, results.simulations, sys.argv),
+    )
+    emit(args, results.to_json(), pilot_table(results), out)
+    return EXIT_OK
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    """``partnerlab matrix``: main effects and interactions of the levers, by segment."""
+    scenario = load_scenario(args.scenario, args.overrides)
+    results = run_matrix(scenario, simulations=args.simulations or 1, **_run_options(args))
+    out = args.out or default_out_dir(f"{scenario.name}-matrix")
+    write_tables(out, effects=results.effects, cells=results.cells)
+    write_json(out / "summary.json", results.to_json())
+    write_json(
+        out / "manifest.json",
+        manifest("matrix", [scenario], results.design.plan.seed, results.simulations, sys.argv),
+    )
+    emit(args, results.to_json(), matrix_table(results), out)
+    return EXIT_OK
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def pilot_table(results: PilotResults) -> str:
+    """The readable summary of a graded pilot plan."""
+    data, plan = results.to_json(), results.plan
+    spec = plan.spec
+    lines = [
+        f"{plan.scenario.name}: pilot of {results.design}  vs  baseline: {plan.labels[0]}",
+        f"{data['partners']:,.0f} pilot partners, {spec.weeks} weeks, "
+        f"{results.simulations} simulated pilots, seed {plan.seed}; outcome: {data['outcome']}",
+        f"estimand: {data['estimand']}",
+        "",
+        f"true effect on the treated pilot partners  {_money(data['true_effect'])} $/partner "
+        f"(whole population: {_money(data['population_effect'])}; net of program cost: "
+        f"{_money(data['net_effect'])})",
+        f"pilot cost (incremental program cost of the treated partners)  "
+        f"{_money(data['pilot_cost'])} $",
+        "",
+    ]
+    rows = [
+        [
+            name + (" (primary)" if name == spec.estimator else ""),
+            _money(g["bias"]),
+            _share(g["coverage"]),
+            _share(g["power"]),
+            _money(g["mean_ci_width"]),
+            _money(g["mde"]),
+        ]
+        for name, g in data["estimators"].items()
+    ]
+    header = ("estimator", "bias $", "95% CI coverage", "power", "mean CI width $", "MDE $")
+    lines.append(grid(header, rows))
+    interim = data["interim"]
+    if interim is not None:
+        lines += [
+            "",
+            f"mid-point review at week {interim['weeks']} ({interim['spending']} split: interim "
+            f"alpha {interim['alpha']:.4f}, final alpha {interim['final_alpha']:.4f}): "
+            f"stops early in {_share(interim['stop_rate'])} of pilots; power with both looks "
+            f"{_share(interim['power'])}",
+        ]
+    lines += [
+        f"sample ratio mismatch (arms still reporting at the end): "
+        f"{_share(data['srm']['flagged'])} of pilots flagged at p < 0.001",
+    ]
+    if results.curve is not None:
+        lines += ["", _power_grid(results)]
+    return "\n".join(lines)
+
+
+def _power_grid(results: PilotResults) -> str:
+    curve = results.curve
+    assert curve is not None
+    spec = results.plan.spec
+    design = curve[curve["arm"] == results.design]
+    table = design.pivot_table(index="size", columns="weeks", values="power", sort=False)
+    partners = design.groupby("size", sort=False)["partners"].first()
+    rows = [
+        [f"{size} ({partners[size]:,})" if "%" in size else size]
+        + [_share(table.loc[size, w]) for w in table.columns]
+        for size in table.index
+    ]
+    simulations = int(design["simulations"].max())
+    text = (
+        f"power of {spec.estimator} by pilot size and duration "
+        f"({simulations} simulated pilots each; target {_share(spec.power)})\n\n"
+        + grid(("pilot size", *(f"{w} weeks" for w in table.columns)), rows)
+    )
+    rec = results.recommended
+    if rec is None:
+        return text
+    if rec["partners"] is None:
+        best = rec["best"]
+        return text + (
+            f"\n\nno pilot in the grid reaches {_share(spec.power)} power; the best is "
+            f"{best['partners']:,} partners x {best['weeks']} weeks ({_share(rec['power'])})"
+        )
+    return text + (
+        f"\n\nrecommended: {rec['partners']:,} partners x {rec['weeks']} weeks "
+        f"(power {_share(rec['power'])}; re-simulated on {rec['simulations']} fresh worlds: "
+        f"{_share(rec['verified_power'])})"
+    )
+
+
+def _ci(row: pd.Series) -> str:
+    return f"{row['estimate']:,.0f} [{row['ci_low']:,.0f}, {row['ci_high']:,.0f}]"
+
+
+def matrix_table(results: MatrixResults) -> str:
+    """The readable summary of an experiment matrix: cells, effects, effects by segment."""
+    data, plan = results.to_json(), results.design.plan
+    lines = [
+        f"{plan.scenario.name}: experiment matrix over {', '.join(data['factors'])}",
+        f"{len(results.design.run)} cells, {plan.spec.weeks} weeks, seed {plan.seed}; "
+        "outcome: revenue per partner over the pilot weeks, $; effect = level 2 minus level 1",
+        "",
+        grid(
+            ("cell", "partners", "true effect vs baseline $", "incremental cost $"),
+            [
+                [
+                    c["cell"],
+                    f"{c['partners']:,.0f}",
+                    _money(c["true_effect"]),
+                    _money(c["incremental_cost"]),
+                ]
+                for c in data["cells"]
+            ],
+        ),
+    ]
+    if data["aliases"]:
+        aliased = "; ".join(f"{k} = {', '.join(v)}" for k, v in data["aliases"].items())
+        lines += ["", f"aliases (fractional design): {aliased}"]
+    first = results.effects[results.effects["replication"] == results.effects["replication"].min()]
+    overall = first[first["segment"] == OVERALL]
+    lines += [
+        "",
+        "effects on all pilot partners, estimate [95% CI] (first simulated experiment)",
+        "",
+        grid(
+            ("term", "estimate $ [95% CI]", "Holm p", "true effect $"),
+            [
+                [r["term"], _ci(r), f"{r['p_holm']:.3f}", _money(r["true_effect"])]
+                for _, r in overall.iterrows()
+            ],
+        ),
+    ]
+    fields = results.design.matrix.segments
+    for term in data["terms"]:
+        table = results.heatmap(term)
+        truth = results.heatmap(term, "true_effect")
+        if table.empty:
+            continue
+        rows = [
+            [str(index)]
+            + [
+                "" if pd.isna(v) else f"{v:,.0f} (true {truth.loc[index, col]:,.0f})"
+                for col, v in row.items()
+            ]
+            for index, row in table.iterrows()
+        ]
+        header = ("/".join(fields), *(str(c) for c in table.columns))
+        lines += ["", f"{term} by segment, estimate (true effect)", "", grid(header, rows)]
+    return "\n".join(lines)
