@@ -18,12 +18,19 @@ from collections.abc import Sequence
 import optimize.optimize_command
 import optimize.sweep_command
 import sim.commands
+import sim.pilot_command
 import sim.validate_command
 from sim.cli import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, Parser
 from sim.loading import ScenarioError
 
 #: Modules whose ``register(commands)`` adds subcommands, in help order.
-COMMANDS = (sim.commands, sim.validate_command, optimize.optimize_command, optimize.sweep_command)
+COMMANDS = (
+    sim.commands,
+    sim.validate_command,
+    sim.pilot_command,
+    optimize.optimize_command,
+    optimize.sweep_command,
+)
 
 
 def build_parser() -> Parser:

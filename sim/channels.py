@@ -71,6 +71,6 @@ class Channel(Component):
         self.sent = chosen
         return chosen
 
-    def costs(self, week: int) -> FloatArray | None:
-        """Cost of this week's contacts."""
-        return self.cost_per_contact * self.sent if self.sent.any() else None
+    def contact_costs(self) -> FloatArray:
+        """Cost of this week's contacts, per partner."""
+        return self.cost_per_contact * self.sent

@@ -54,7 +54,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """``partnerlab compare``: several designs, one baseline, the same worlds."""
     scenarios = [load_scenario(path, args.overrides) for path in args.scenarios]
-    results = compare_scenarios(scenarios, **run_options(args))
+    sources = [str(path) for path in args.scenarios]
+    results = compare_scenarios(scenarios, sources=sources, **run_options(args))
     out = args.out or default_out_dir("compare")
     save_compare(results, out, sys.argv)
     emit(args, results.to_json(), compare_table(results), out)

@@ -71,9 +71,9 @@ class MarketingFund(Component):
         rate = self.spec.accrual_rate + sum((r() for r in self.tier_rates), 0.0)
         return np.where(self.eligible, rate * revenue, 0.0)
 
-    def claim(self, week: int, u: FloatArray) -> None:
-        """This week's claims (``u < p``) and the spend they fund, entering the lag line."""
-        claiming = self.eligible & (self.balance > 0) & (u < self.claim_probability)
+    def claim(self, week: int, u: FloatArray, alive: BoolArray) -> None:
+        """This week's claims (``u < p``) by partners still in the channel, and the spend."""
+        claiming = self.eligible & alive & (self.balance > 0) & (u < self.claim_probability)
         self.claims = np.where(claiming, self.balance, 0.0)
         self.balance = self.balance - self.claims
         self.claimed += self.claims
@@ -98,7 +98,7 @@ class MarketingFund(Component):
         """Reimbursed claims are paid as they are made; at a period end funds expire and renew."""
         paid = self.claims
         self.claims = np.zeros_like(paid)
-        if (week + 1) % self.period_weeks == 0:
+        if (week + 1) % self.period_weeks == 0 and not final:
             self.balance = self._accrual(self.revenue)
             self.accrued += self.balance
             self.revenue = np.zeros_like(self.revenue)
@@ -141,10 +141,11 @@ class Registration(Component):
 
 
 class CertificationProgram(Component):
-    """Certification: partners start training when it pays; certified partners sell better.
+    """Certification: partners take up training; certified partners sell better.
 
-    Each week an uncertified, eligible partner starts training with
-    probability ``certification_rate`` (``u < p``). Training diverts
+    Each week an uncertified, eligible, active partner starts training with a
+    fixed probability ``certification_rate`` (``u < p``): take-up is a
+    behavioural parameter, not an optimization. Training diverts
     ``effort_share`` of selling effort for ``training_weeks``; then the partner
     is certified for the rest of the horizon: win rate and deal size rise by
     the lever's boosts. We pay the training cost at completion.

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from sim.assignment import segment_codes
 from sim.estimators import holm, ols
 from sim.loading import ScenarioError, apply_override, field_path, load_scenario
 from sim.model import PartnerProgramModel
-from sim.pilot_spec import Matrix, pilot_spec
+from sim.pilot_spec import Level, Matrix, blamer, pilot_spec
 from sim.scenario import Program, Scenario
 from sim.simulated_pilots import (
     PilotInputError,
@@ -73,11 +73,12 @@ def term_name(term: Term) -> str:
     return ":".join(term)
 
 
-def build_cells(scenario: Scenario, matrix: Matrix, source: str) -> list[Cell]:
+def build_cells(scenario: Scenario, matrix: Matrix, blame: Callable[[str], str]) -> list[Cell]:
     """Every cell of the full factorial, each with its validated program.
 
     Raises:
-        ScenarioError: a level's changes do not make a valid program.
+        ScenarioError: a level's changes do not make a valid program (the
+            program is checked after each level, so the error names the level).
     """
     base = getattr(scenario, matrix.base).model_dump(mode="json")
     cells = []
@@ -87,30 +88,31 @@ def build_cells(scenario: Scenario, matrix: Matrix, source: str) -> list[Cell]:
         for index, (factor, sign) in enumerate(zip(matrix.factors, signs, strict=True)):
             name, level = list(factor.levels.items())[(sign + 1) // 2]
             levels[factor.name] = name
-            where = f"pilot.matrix.factors.{index}.levels.{name}"
-            raw = _apply_level(raw, level.set, level.add, source, where)
+            raw = _apply_level(raw, level, blame, f"pilot.matrix.factors.{index}.levels.{name}")
         label = ", ".join(f"{f}={v}" for f, v in levels.items())
-        try:
-            program = Program.model_validate(raw | {"name": label})
-        except ValidationError as error:
-            first = error.errors()[0]
-            expected = f"levels that make a valid program; {field_path(first['loc'])}: "
-            raise ScenarioError(source, where, expected + str(first["msg"]).lower()) from None
+        program = Program.model_validate(raw | {"name": label})
         cells.append(Cell(label, levels, dict(zip(levels, signs, strict=True)), program))
     return cells
 
 
 def _apply_level(
-    raw: dict[str, Any], changes: dict[str, Any], add: list[Any], source: str, where: str
+    raw: dict[str, Any], level: Level, blame: Callable[[str], str], where: str
 ) -> dict[str, Any]:
-    """A copy of program ``raw`` with a level's dotted changes and added mechanics."""
+    """A copy of program ``raw`` with a level's dotted changes and added mechanics, checked."""
     out = copy.deepcopy(raw)
-    for key, value in changes.items():
+    for key, value in level.set.items():
         try:
             apply_override(out, key, value)
         except ScenarioError as error:
-            raise ScenarioError(source, f"{where}.set.{key}", error.expected) from None
-    out["mechanics"] = list(out.get("mechanics", [])) + copy.deepcopy(add)
+            field = f"{where}.set.{key}"
+            raise ScenarioError(blame(field), field, error.expected) from None
+    out["mechanics"] = list(out.get("mechanics", [])) + copy.deepcopy(level.add)
+    try:
+        Program.model_validate(out)
+    except ValidationError as error:
+        first = error.errors()[0]
+        expected = f"expected a level that makes a valid program; {field_path(first['loc'])}: "
+        raise ScenarioError(blame(where), where, expected + str(first["msg"]).lower()) from None
     return out
 
 
@@ -390,7 +392,7 @@ def run_matrix(
     if spec.matrix is None:
         raise ScenarioError(source, "pilot.matrix", "required field is missing")
     plan = PilotPlan(scenario, spec, scenario.seed if seed is None else seed)
-    cells = build_cells(scenario, spec.matrix, source)
+    cells = build_cells(scenario, spec.matrix, blamer(source, overrides))
     run = run_cells(cells, spec.matrix)
     terms, aliases = estimable_terms(run, [f.name for f in spec.matrix.factors])
     design = MatrixDesign(plan, spec.matrix, cells, run, terms, aliases)

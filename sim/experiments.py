@@ -71,11 +71,13 @@ def compare_scenarios(
     seed: int | None = None,
     jobs: int = 1,
     progress: bool = False,
+    sources: Sequence[str] | None = None,
 ) -> CompareResults:
     """Rank several designs against the same baseline on the same worlds.
 
     The scenarios must differ only in their design (and name or description);
-    the first one's baseline, world and settings are used for all.
+    the first one's baseline, world and settings are used for all. ``sources``
+    names each scenario in errors (default: the file path, or the name).
 
     Raises:
         ScenarioError: the scenarios do not share a world, or names collide.
@@ -83,13 +85,23 @@ def compare_scenarios(
     specs = [_resolve(s) for s in scenarios]
     if len(specs) < 1:
         raise ValueError("compare needs at least one scenario")
+    names = (
+        list(sources)
+        if sources is not None
+        else [
+            s if isinstance(s, str | Path) else spec.name
+            for s, spec in zip(scenarios, specs, strict=True)
+        ]
+    )
     first = specs[0]
     reference = first.world_key()
-    for spec in specs[1:]:
+    for spec, source in zip(specs[1:], names[1:], strict=True):
         if spec.world_key() != reference:
             field = next(k for k in reference if spec.world_key()[k] != reference[k])
             raise ScenarioError(
-                spec.name, field, f"must equal {first.name}'s to compare designs on the same worlds"
+                str(source),
+                field,
+                f"expected the same value as in {names[0]}, to compare designs on the same worlds",
             )
     names = [s.name for s in specs]
     if len(set(names)) != len(names) or "baseline" in names:

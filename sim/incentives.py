@@ -10,6 +10,8 @@ periods, valued at a typical fresh period.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -45,7 +47,8 @@ class PeriodReward(Component):
 
     The open period is accrued at the horizon. Partners who miss a threshold
     by less than their ``near_miss_band`` lose ``near_miss_penalty`` of their
-    engagement (Wang et al. 2016).
+    engagement (Wang et al. 2016). A rebate ladder measured in points sets the
+    tier by points and pays the tier's rate on the period's revenue.
     """
 
     def __init__(self, spec: PeriodSpec, world: World, audience: BoolArray) -> None:
@@ -56,11 +59,12 @@ class PeriodReward(Component):
         measure = getattr(spec, "measure", "revenue")
         self.scorecard: Scorecard | None = scorecard if measure == "points" else None
         self.weight = self.scorecard.revenue / 1000.0 if self.scorecard else 1.0
+        self.pays_on_revenue = isinstance(spec, TieredRebate) and self.scorecard is not None
         self.measure = np.zeros(world.partners)
         self.period_revenue = np.zeros(world.partners)
         self.period = 0
         self.revenue_history: list[FloatArray] = []  # revenue per settled period
-        self.quota = self._initial_quota()
+        self.quota = self._quota(None)
         self.schedule = self._schedule()
         self._fresh_signal: FloatArray | None = None
         self.near_miss = np.zeros(world.partners, dtype=bool)
@@ -76,13 +80,22 @@ class PeriodReward(Component):
             return prior.sum(axis=0)
         return prior[self.period % 4]
 
-    def _initial_quota(self) -> FloatArray:
+    def _quota(self, attained: FloatArray | None) -> FloatArray:
+        """This period's quota: fixed or from last year's same period; a ratchet never lowers it.
+
+        Under a ratchet the quota becomes the highest of its base, the last
+        quota and ``ratchet x`` last period's revenue (Misra and Nair 2011).
+        """
         spec = self.spec
         if not isinstance(spec, Accelerator):
             return np.zeros(self.world.partners)
         if spec.quota is not None:
-            return per_archetype(self.world, spec.quota)
-        return spec.quota_from_prior * self._prior()
+            base = per_archetype(self.world, spec.quota)
+        else:
+            base = spec.quota_from_prior * self._prior()
+        if spec.ratchet is None or attained is None:
+            return base
+        return np.maximum(np.maximum(base, self.quota), spec.ratchet * attained)
 
     def _cap(self) -> FloatArray | None:
         cap = getattr(self.spec, "cap", None)
@@ -94,8 +107,11 @@ class PeriodReward(Component):
         mask = self.eligible[:, None]
         if isinstance(spec, TieredRebate):
             thresholds = np.column_stack([per_archetype(world, t.threshold) for t in spec.tiers])
-            rates = np.array([t.rate for t in spec.tiers]) / self.weight
+            rates = np.array([t.rate for t in spec.tiers])
             thresholds = np.where(mask, thresholds, np.inf)
+            if self.pays_on_revenue:  # the points set the tier; the tier's rate acts on revenue
+                steps = np.broadcast_to(np.diff(rates, prepend=0.0), thresholds.shape)
+                return Schedule(thresholds, steps, np.zeros_like(thresholds))
             return ladder(thresholds, rates, spec.basis == "retroactive", self._cap())
         if isinstance(spec, GrowthRebate):
             base = np.where(mask, (self._prior() * (1.0 + spec.growth_target))[:, None], np.inf)
@@ -113,14 +129,8 @@ class PeriodReward(Component):
     # -- money --------------------------------------------------------------------
     def points(self, outcome: Outcome) -> FloatArray:
         """This week's addition to the period measure."""
-        card = self.scorecard
-        if card is None:
-            return outcome.revenue
         return (
-            card.revenue * outcome.revenue / 1000.0
-            + card.certifications * outcome.certified
-            + card.registered_deals * outcome.registered
-            + card.co_marketing * outcome.marketing / 1000.0
+            outcome.revenue if self.scorecard is None else scorecard_points(self.scorecard, outcome)
         )
 
     def record(self, week: int, outcome: Outcome) -> None:
@@ -132,23 +142,37 @@ class PeriodReward(Component):
         """Whether ``week`` is the last week of one of this reward's periods."""
         return (week + 1) % self.period_weeks == 0
 
+    def earned(self, extra: FloatArray | float = 0.0) -> FloatArray:
+        """The reward on the period so far, plus ``extra`` revenue booked now if given."""
+        measure = self.measure + self.weight * extra
+        if self.pays_on_revenue:
+            # The points schedule's slopes are the steps in rate: summed over the tiers
+            # reached they give the tier's rate, paid on the period's revenue.
+            reached = measure[:, None] >= self.schedule.breakpoints
+            rate = (reached * self.schedule.slopes).sum(axis=1)
+            cap = self._cap()
+            revenue = self.period_revenue + extra
+            reward = np.clip(rate * revenue, 0.0, np.inf if cap is None else cap)
+        else:
+            reward = self.schedule.reward(measure)
+        return np.where(self.eligible, reward, 0.0)
+
     def settle(self, week: int, final: bool) -> FloatArray | None:
         """At a period end (or the horizon), pay the reward and start a new period."""
         if not (self.is_period_end(week) or final):
             return None
-        payout = np.where(self.eligible, self.schedule.reward(self.measure), 0.0)
+        payout = self.earned()
         band = self.world.traits.near_miss_band
         target = self.schedule.next_breakpoint(self.measure)
         self.near_miss = self.eligible & np.isfinite(target) & (self.measure >= (1 - band) * target)
         self.revenue_history.append(self.period_revenue)
         self.period_revenue = np.zeros_like(self.period_revenue)
-        if isinstance(self.spec, Accelerator) and self.spec.ratchet is not None:
-            self.quota = np.maximum(self.quota, self.spec.ratchet * self.revenue_history[-1])
         self.period += 1
         self.measure = np.zeros_like(self.measure)
         if isinstance(self.spec, GrowthRebate | Accelerator):
+            self.quota = self._quota(self.revenue_history[-1])
             self.schedule = self._schedule()
-            self._fresh_signal = None
+        self._fresh_signal = None
         return payout
 
     def after_settle(self, engagement: FloatArray) -> None:
@@ -163,48 +187,83 @@ class PeriodReward(Component):
         return (week // self.period_weeks + 1) * self.period_weeks - 1
 
     def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Expected period-end measure and its sd, and this week's and later weeks' closing shares."""
+        """Expected period-end measure and its sd, expected period revenue, this week's closing share."""
         end = self.period_end(outlook.week)
         open_mean, open_var = outlook.pipeline_until(end)
         this_week, later = self.closing_shares(end - outlook.week)
         coming = this_week + later
-        mean = self.measure + self.weight * (open_mean + outlook.flow * coming)
+        revenue = open_mean + outlook.flow * coming
+        mean = self.measure + self.weight * revenue
         sd = self.weight * np.maximum(
             np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor
         )
-        return mean, sd, this_week, later
+        return mean, sd, self.period_revenue + revenue, this_week
+
+    def _marginal(self, mean: FloatArray, sd: FloatArray, revenue: FloatArray) -> FloatArray:
+        """Expected reward per extra $ of period revenue, given the measure's outlook."""
+        if not self.pays_on_revenue:
+            return self.schedule.marginal(mean, sd) * self.weight
+        # E[rate] plus the pull of each tier: a step in rate times the period's revenue.
+        rate = self.schedule.marginal(mean, sd)
+        pull = Schedule(
+            self.schedule.breakpoints,
+            np.zeros_like(self.schedule.slopes),
+            self.schedule.slopes * revenue[:, None],
+        )
+        return rate + pull.marginal(mean, sd) * self.weight
 
     def fresh_signal(self, outlook: Outlook) -> FloatArray:
-        """Marginal reward per measure unit of a typical fresh period (cached per period)."""
+        """Reward per $ of a typical later period, computed once per period.
+
+        In steady state a period books ``period_weeks`` weeks of flow, whatever
+        the sales cycle, so that is the expected measure of a later period.
+        """
         if self._fresh_signal is None:
-            full = self.closing_shares(self.period_weeks)[1]
-            mean = self.weight * outlook.flow * full
-            sd = self.weight * np.maximum(np.sqrt(outlook.flow_var * full), outlook.sd_floor)
-            self._fresh_signal = self.schedule.marginal(mean, sd)
+            weeks = self.period_weeks
+            revenue = outlook.flow * weeks
+            mean = self.weight * revenue
+            sd = self.weight * np.maximum(np.sqrt(outlook.flow_var * weeks), outlook.sd_floor)
+            self._fresh_signal = self._marginal(mean, sd, revenue)
         return self._fresh_signal
 
     def signal(self, outlook: Outlook) -> FloatArray:
         """Reward per $ of this week's revenue: now for what closes in time, later for the rest.
 
         Under a ratchet, revenue this period also raises next period's quota,
-        which costs ``ratchet x`` the accelerated part of the fresh-period rate.
+        which costs ``ratchet x`` the accelerated part of the later-period rate.
         """
-        mean, sd, this_week, _ = self.projected(outlook)
-        current = self.schedule.marginal(mean, sd)
+        mean, sd, revenue, this_week = self.projected(outlook)
+        current = self._marginal(mean, sd, revenue)
         later = self.fresh_signal(outlook)
         value = this_week * current + (1.0 - this_week) * later
         spec = self.spec
         if isinstance(spec, Accelerator) and spec.ratchet is not None:
             value -= this_week * spec.ratchet * np.maximum(later - spec.base_rate, 0.0)
-        return np.where(self.eligible, value * self.weight, 0.0)
+        return np.where(self.eligible, value, 0.0)
 
     def gap(self, outlook: Outlook) -> FloatArray:
         """Relative shortfall of the projected measure below the next threshold (inf if none)."""
-        mean, _, _, _ = self.projected(outlook)
-        target = self.schedule.next_breakpoint(mean)
-        finite = np.isfinite(target) & (target > 0)
-        gap = (np.where(finite, target, mean) - mean) / np.where(finite, target, 1.0)
-        return np.where(finite, gap, np.inf)
+        return relative_gap(self.projected(outlook)[0], self.schedule.next_breakpoint)
+
+
+def relative_gap(
+    mean: FloatArray, next_threshold: Callable[[FloatArray], FloatArray]
+) -> FloatArray:
+    """``(T - mean) / T`` for the next threshold ``T`` above the projected measure (inf if none)."""
+    target = next_threshold(mean)
+    finite = np.isfinite(target) & (target > 0)
+    gap = (np.where(finite, target, mean) - mean) / np.where(finite, target, 1.0)
+    return np.where(finite, gap, np.inf)
+
+
+def scorecard_points(card: Scorecard, outcome: Outcome) -> FloatArray:
+    """Points earned this week on a scorecard."""
+    return (
+        card.revenue * outcome.revenue / 1000.0
+        + card.certifications * outcome.certified
+        + card.registered_deals * outcome.registered
+        + card.co_marketing * outcome.marketing / 1000.0
+    )
 
 
 class TierLadder(Component):
@@ -259,15 +318,7 @@ class TierLadder(Component):
         """Accrue the tier rebate and the period measure."""
         self.accrued += self.rebate[self.level] * outcome.revenue
         card = self.scorecard
-        if card is None:
-            self.measure += outcome.revenue
-        else:
-            self.measure += (
-                card.revenue * outcome.revenue / 1000.0
-                + card.certifications * outcome.certified
-                + card.registered_deals * outcome.registered
-                + card.co_marketing * outcome.marketing / 1000.0
-            )
+        self.measure += outcome.revenue if card is None else scorecard_points(card, outcome)
 
     def settle(self, week: int, final: bool) -> FloatArray | None:
         """Pay the tier rebate; at a period end, promote, keep (grace) or demote."""
@@ -301,6 +352,27 @@ class TierLadder(Component):
             engagement *= 1.0 - loss
             self.demoted_from[:] = 0
 
+    def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Expected period-end measure, its sd, and the share of this week's deals in time."""
+        end = (outlook.week // self.period_weeks + 1) * self.period_weeks - 1
+        open_mean, open_var = outlook.pipeline_until(end)
+        this_week, later = self.closing_shares(end - outlook.week)
+        coming = this_week + later
+        mean = self.measure + self.weight * (open_mean + outlook.flow * coming)
+        sd = self.weight * np.maximum(
+            np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor
+        )
+        return mean, sd, this_week
+
+    def gap(self, outlook: Outlook) -> FloatArray:
+        """Relative shortfall of the projected measure below the next tier (inf if none)."""
+
+        def next_tier(measure: FloatArray) -> FloatArray:
+            ahead = np.where(self.thresholds > measure[:, None], self.thresholds, np.inf)
+            return ahead.min(axis=1)
+
+        return relative_gap(self.projected(outlook)[0], next_tier)
+
     def signal(self, outlook: Outlook) -> FloatArray:
         """Rebate of the tier held, plus the pull of the next tier's value.
 
@@ -310,16 +382,8 @@ class TierLadder(Component):
         holds with grace left cannot be lost this period, so they do not pull.
         """
         traits = self.world.traits
-        end = (outlook.week // self.period_weeks + 1) * self.period_weeks - 1
-        open_mean, open_var = outlook.pipeline_until(end)
-        this_week, later = self.closing_shares(end - outlook.week)
-        coming = this_week + later
-        mean = self.measure + self.weight * (open_mean + outlook.flow * coming)
-        sd = self.weight * np.maximum(
-            np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor
-        )
-        full = self.closing_shares(self.period_weeks)[1]
-        next_revenue = outlook.flow * full
+        mean, sd, this_week = self.projected(outlook)
+        next_revenue = outlook.flow * self.period_weeks  # a later period, in steady state
         margin = traits.partner_margin[:, None]
         value = next_revenue[:, None] * (
             self.rebate + margin * (self.win + self.lead) + 0.5 * self.mdf

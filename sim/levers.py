@@ -146,6 +146,11 @@ class TieredRebate(Measured):
     @model_validator(mode="after")
     def _increasing(self) -> TieredRebate:
         _check_increasing([t.threshold for t in self.tiers], self.applies_to, "tier")
+        if self.measure == "points" and self.basis == "marginal":
+            raise ValueError(
+                f"{SUBFIELD}basis: expected retroactive when measure is points "
+                "(points set the tier, whose rate applies to the period's revenue)"
+            )
         return self
 
 
@@ -236,7 +241,9 @@ class MarketDevelopmentFund(Lever):
         0.02, description="funds accrued as a share of last period's revenue"
     )
     period: Period = Field("quarter", description="accrual and expiry period")
-    co_investment: Rate = Field(0.5, description="share of spend the partner must co-invest")
+    co_investment: float = Field(
+        0.5, ge=0, lt=1, description="share of spend the partner must co-invest"
+    )
     friction: Rate = Field(0.3, description="administrative friction of claims (0 none, 1 total)")
 
 

@@ -15,9 +15,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sim.levers import MECHANIC_TYPES
 from sim.scenario import SUBFIELD, Scenario
 
-_MECHANIC_TAGS = {"tiered_rebate", "email"}
+_MECHANIC_TAGS = set(MECHANIC_TYPES)
 
 
 class ScenarioError(ValueError):
@@ -43,41 +44,70 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     path = Path(path)
     raw = _resolve(path, chain=())
     raw.setdefault("name", path.stem)
+    file_raw = copy.deepcopy(raw)
     set_paths: dict[str, str] = {}
     for item in overrides:
         key, value = parse_override(item)
         apply_override(raw, key, value)
         set_paths[key] = item
-    return validate_scenario(raw, source=str(path), set_paths=set_paths)
+    if not set_paths:
+        return validate_scenario(raw, source=str(path))
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError:
+        # Blame the file if it is invalid on its own; otherwise an override broke it.
+        validate_scenario(file_raw, source=str(path))
+        return validate_scenario(raw, source=str(path), set_paths=set_paths)
 
 
 def validate_scenario(
     raw: Mapping[str, Any], source: str, set_paths: Mapping[str, str] | None = None
 ) -> Scenario:
-    """Validate a merged scenario dict; errors name ``source`` (or the ``--set`` at fault)."""
+    """Validate a merged scenario dict; errors name ``source``.
+
+    With ``set_paths`` (key -> ``--set`` item), the overrides are known to be
+    at fault and the error names the one nearest the failing field.
+    """
     try:
         return Scenario.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
+        # The most specific error first: in a union (a number or a mapping per archetype),
+        # the branch that got furthest names the field at fault.
+        first = max(error.errors(), key=lambda e: len(field_path(e["loc"]).split(".")))
         field = field_path(first["loc"])
         expected = _expected(first)
         if expected.startswith(SUBFIELD):
             sub, _, expected = expected[len(SUBFIELD) :].partition(": ")
             field = f"{field}.{sub}" if field else sub
         blamed = source
-        for key, item in (set_paths or {}).items():
-            if field == key or field.startswith(key + ".") or key.startswith(field + "."):
-                blamed = f"--set {item}"
+        if set_paths:
+            key = max(set_paths, key=lambda k: _shared_prefix(k, field))
+            blamed = f"--set {set_paths[key]}"
         more = error.error_count() - 1
         if more:
             expected += f" (and {more} more error{'s' if more > 1 else ''})"
         raise ScenarioError(blamed, field, expected) from None
 
 
+def _shared_prefix(key: str, field: str) -> int:
+    """How many leading dotted parts two paths share."""
+    count = 0
+    for a, b in zip(key.split("."), field.split("."), strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
 def field_path(loc: Iterable[str | int]) -> str:
     """A pydantic error location as a dotted path, without union tags."""
-    parts = [str(p) for p in loc if not (isinstance(p, str) and p in _MECHANIC_TAGS)]
+    parts = [str(p) for p in loc if not (isinstance(p, str) and _is_union_tag(p))]
     return ".".join(parts)
+
+
+def _is_union_tag(part: str) -> bool:
+    """Pydantic puts union member names in locations (``bonus``, ``constrained-float``)."""
+    return part in _MECHANIC_TAGS or not part.replace("_", "a").isalnum()
 
 
 def _expected(error: Mapping[str, Any]) -> str:

@@ -266,7 +266,7 @@ class PartnerProgramModel(mesa.Model):
             for certification in parts.certifications:
                 certification.decide(draws["certify"], alive)
             for fund in parts.funds:
-                fund.claim(t, draws["mdf_claim"])
+                fund.claim(t, draws["mdf_claim"], alive)
         boosts = Boosts.none(world.partners)
         for component in self.components:
             component.boost(t, boosts)
@@ -280,21 +280,25 @@ class PartnerProgramModel(mesa.Model):
         contacts, strength, contact_cost = self._nudge(draws, outlook)
         scale = self._perceived_share()
         signal = self._signal(outlook, scale)
-        state.effort = self._apply("choose_effort", signal, state.engagement, state.nudge_stock)
-        state.effort *= boosts.effort
+        effort = self._apply("choose_effort", signal, state.engagement, state.nudge_stock)
+        state.effort = np.minimum(effort * boosts.effort, traits.max_effort)
         self._drift_wallet(signal)
 
         registered = self._arrivals(t, draws, flow_rate * state.effort, win_rate, terms, boosts)
         moves = self.timing.play(
-            t, self.pipeline, [r for p in self.parts for r in p.period_rewards], outlook, scale
+            t,
+            self.pipeline,
+            [r for p in self.parts for r in p.period_rewards],
+            outlook,
+            scale,
+            last_week=self.horizon - 1,
         )
         if self.supply[t] < 1.0:
             self.pipeline.move(np.full(world.partners, 1.0 - self.supply[t]), t, t + 1)
         won = self.pipeline.close(t) * alive  # churned partners' open deals are lost
-        pulled = moves.pulled if moves is not None else np.zeros(world.partners)
-        timing_discount = (
-            pulled * self._keep * traits.pull_discount * (1.0 - traits.discount_funding)
-        )
+        pulled = moves.pulled * alive if moves is not None else np.zeros(world.partners)
+        our_share = traits.pull_discount * (1.0 - traits.discount_funding)
+        timing_discount = pulled * self._keep * our_share  # our part of pull-forward discounts
         returned = self._returns_due(t, won, draws.get("return"))
         revenue = won * self._keep - timing_discount - returned
         outcome = Outcome(
@@ -370,7 +374,7 @@ class PartnerProgramModel(mesa.Model):
             )
             contacts += sent
             strength += sent * channel.strength
-            cost += sent * channel.cost_per_contact
+            cost += channel.contact_costs()
             opt_outable += sent * channel.respects_opt_out
         if contacts.any():
             lift, gain = self._apply_pair("nudge_response", strength, state.habituation)
@@ -383,7 +387,7 @@ class PartnerProgramModel(mesa.Model):
 
     def _gap(self, outlook: Outlook) -> FloatArray:
         """Each partner's smallest projected relative shortfall below a threshold."""
-        gaps = [r.gap(outlook) for p in self.parts for r in p.period_rewards]
+        gaps = [c.gap(outlook) for c in self.components if hasattr(c, "gap")]
         return np.minimum.reduce(gaps) if gaps else np.full(self.world.partners, np.inf)
 
     def _perceived_share(self) -> FloatArray:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
 
 from sim.estimators import interim_alphas, mde
 from sim.loading import ScenarioError, load_scenario
@@ -45,6 +46,8 @@ ESTIMAND = "average effect on the pilot's treated partners (sample average effec
 SRM_ALPHA = 0.001
 #: Candidate sizes checked on fresh worlds before the planner gives up.
 MAX_CHECKS = 3
+#: Confidence that a recommended pilot's power reaches the target.
+CONFIDENCE = 0.95
 
 
 def grade(pilots: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
@@ -76,19 +79,27 @@ def grade(pilots: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
 
 
 def power_curve(grid: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
-    """Power of the primary estimator per arm, pilot size and duration, over the grid's worlds."""
+    """Power of the primary estimator per arm, pilot size and duration, over the grid's worlds.
+
+    ``power_low`` is the one-sided 95% lower confidence bound of the power
+    (Wilson score interval over the simulated pilots): the Monte Carlo error.
+    """
     frame = grid.assign(rejects=grid["p_holm"] < alpha)
     curve = (
         frame.groupby(["arm", "size", "weeks"], sort=False)
         .agg(
             partners=("partners", "mean"),
             power=("rejects", "mean"),
+            rejections=("rejects", "sum"),
             mean_se=("se", "mean"),
             true_effect=("true_effect", "mean"),
             simulations=("rejects", "size"),
         )
         .reset_index()
     )
+    curve["power_low"] = proportion_confint(
+        curve["rejections"], curve["simulations"], alpha=2 * (1 - CONFIDENCE), method="wilson"
+    )[0]
     curve["partners"] = curve["partners"].round().astype(int)
     curve["mde"] = [mde(se, alpha, power) for se in curve["mean_se"]]
     curve["partner_weeks"] = curve["partners"] * curve["weeks"]
@@ -98,24 +109,26 @@ def power_curve(grid: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
 def recommend(
     plan: PilotPlan, curve: pd.DataFrame, simulations: int, first: int, jobs: int, progress: bool
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The smallest pilot (partners x weeks) whose power reaches the target, checked afresh.
+    """The smallest pilot (partners x weeks) sure to reach the target power, checked afresh.
 
-    Grid points whose simulated power reaches ``pilot.power`` are tried in order
-    of partner-weeks (then weeks): each is re-simulated as full pilots on
-    ``simulations`` fresh worlds (replications from ``first`` on); the first
-    whose re-simulated power also reaches the target is recommended. Returns
-    the recommendation and every check made.
+    Grid points whose simulated power reaches ``pilot.power`` with 95%
+    confidence (``power_low``, so that Monte Carlo luck does not pick a pilot
+    just short of it) are tried in order of partner-weeks (then weeks): each
+    is re-simulated as full pilots on ``simulations`` fresh worlds
+    (replications from ``first`` on); the first whose re-simulated power also
+    reaches the target is recommended. Returns the recommendation and every
+    check made.
     """
     design, target = plan.labels[1], plan.spec.power
     sizes = {size_label(s): s for s in planning_grid(plan)[0]}
     rows = curve[curve["arm"] == design]
-    candidates = rows[rows["power"] >= target].sort_values(
+    candidates = rows[rows["power_low"] >= target].sort_values(
         ["partner_weeks", "weeks"], kind="stable"
     )
     checks = []
     for row in candidates.head(MAX_CHECKS).itertuples():
         check = plan.resized(sizes[row.size], int(row.weeks))
-        pilots, _ = simulate(check, simulations, False, jobs, progress, first)
+        pilots, _ = simulate(check, simulations, False, jobs, progress, first, label="check")
         primary = pilots[(pilots["arm"] == design) & (pilots["estimator"] == plan.spec.estimator)]
         verified = float((primary["p_holm"] < plan.spec.alpha).mean())
         checks.append(
@@ -124,6 +137,7 @@ def recommend(
                 "partners": int(row.partners),
                 "weeks": int(row.weeks),
                 "power": float(row.power),
+                "power_low": float(row.power_low),
                 "verified_power": verified,
                 "simulations": int(len(primary)),
             }

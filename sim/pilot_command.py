@@ -110,7 +110,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def _money(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.0f}"
+    if value is None:
+        return "n/a"
+    text = f"{value:,.0f}"
+    return "0" if text == "-0" else text
 
 
 def _share(value: float | None) -> str:
@@ -194,7 +197,8 @@ def _power_grid(results: PilotResults) -> str:
         )
     return text + (
         f"\n\nrecommended: {rec['partners']:,} partners x {rec['weeks']} weeks "
-        f"(power {_share(rec['power'])}; re-simulated on {rec['simulations']} fresh worlds: "
+        f"(power {_share(rec['power'])}, at least {_share(rec['power_low'])} with 95% "
+        f"confidence; re-simulated on {rec['simulations']} fresh worlds: "
         f"{_share(rec['verified_power'])})"
     )
 
@@ -243,18 +247,26 @@ def matrix_table(results: MatrixResults) -> str:
     ]
     fields = results.design.matrix.segments
     for term in data["terms"]:
-        table = results.heatmap(term)
-        truth = results.heatmap(term, "true_effect")
-        if table.empty:
+        estimate = results.heatmap(term)
+        if estimate.empty:
             continue
+        half = (results.heatmap(term, "ci_high") - results.heatmap(term, "ci_low")) / 2
+        truth = results.heatmap(term, "true_effect")
         rows = [
             [str(index)]
             + [
-                "" if pd.isna(v) else f"{v:,.0f} (true {truth.loc[index, col]:,.0f})"
-                for col, v in row.items()
+                ""
+                if pd.isna(value)
+                else f"{_money(value)} ±{_money(half.iat[i, j])} (true {_money(truth.iat[i, j])})"
+                for j, value in enumerate(row)
             ]
-            for index, row in table.iterrows()
+            for i, (index, row) in enumerate(estimate.iterrows())
         ]
-        header = ("/".join(fields), *(str(c) for c in table.columns))
-        lines += ["", f"{term} by segment, estimate (true effect)", "", grid(header, rows)]
+        header = ("/".join(fields), *(str(c) for c in estimate.columns))
+        lines += [
+            "",
+            f"{term} by segment: estimate ±95% CI half-width (true effect)",
+            "",
+            grid(header, rows),
+        ]
     return "\n".join(lines)

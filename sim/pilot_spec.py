@@ -10,7 +10,7 @@ line prints one line and exits with code 2. ``docs/pilot.md`` is the reference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
@@ -227,7 +227,7 @@ def pilot_spec(
     raw.update({k: v for k, v in updates.items() if v is not None})
     if "partners" in updates and updates["partners"] is not None:
         raw.pop("share", None)
-    blame = _blamer(source, overrides)
+    blame = blamer(source, overrides)
     try:
         spec = PilotSpec.model_validate(raw)
     except ValidationError as error:
@@ -249,7 +249,7 @@ def _expected(error: Mapping[str, Any]) -> str:
     return message[0].lower() + message[1:]
 
 
-def _blamer(source: str, overrides: Iterable[str]) -> Any:
+def blamer(source: str, overrides: Iterable[str]) -> Callable[[str], str]:
     """Who to name for an error at a field: the ``--set`` that wrote it, or the file."""
     set_keys = {parse_override(item)[0]: item for item in overrides}
 
@@ -262,7 +262,7 @@ def _blamer(source: str, overrides: Iterable[str]) -> Any:
     return blame
 
 
-def _check_names(spec: PilotSpec, scenario: Scenario, blame: Any) -> None:
+def _check_names(spec: PilotSpec, scenario: Scenario, blame: Callable[[str], str]) -> None:
     """Names in the section must exist in the scenario; arms and allocation must agree."""
     population = scenario.population
     known = {

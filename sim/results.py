@@ -214,7 +214,7 @@ class CompareResults:
         rows = []
         for name in names:
             est = summarize(paired[name])
-            rows.append({"design": name, **{m: est[m] for m in METRICS}})
+            rows.append({"design": name, **{m: est[m] for m in (*METRICS, "incremental_pipeline")}})
         ranking = pd.DataFrame(rows)
         ranking["_mean"] = [r["net_lift"].mean for r in rows]
         ranking = ranking.sort_values("_mean", ascending=False, kind="stable")

@@ -46,17 +46,19 @@ class Schedule:
         n = self.breakpoints.shape[0]
         self.cap = np.full(n, np.inf) if cap is None else np.asarray(cap, dtype=np.float64)
         self._finite = np.where(np.isfinite(self.breakpoints), self.breakpoints, 0.0)
-        self.cap_point = self._cap_point()
+        self.cap_point, levels = self._cap_point()
         # For the signal: breakpoints at or below 0 are always passed (the measure is never
-        # negative), so their slopes are a constant; columns that change nothing are dropped.
+        # negative), so their slopes are a constant; a jump counts only up to the cap; columns
+        # that change nothing are dropped.
         passed = self.breakpoints <= 0
+        jumps = np.minimum(self.jumps, np.maximum(self.cap[:, None] - levels, 0.0))
         self._base_slope = np.where(passed, self.slopes, 0.0).sum(axis=1)
-        live = ((self.slopes != 0) | (self.jumps != 0)) & ~passed
+        live = ((self.slopes != 0) | (jumps != 0)) & ~passed
         keep = live.any(axis=0)
         self._points = np.where(live, self.breakpoints, np.inf)[:, keep]
         self._slopes = np.where(live, self.slopes, 0.0)[:, keep]
-        self._jumps = np.where(live, self.jumps, 0.0)[:, keep]
-        self._capped = np.isfinite(self.cap_point).any()
+        self._jumps = np.where(live, jumps, 0.0)[:, keep]
+        self._capped = bool(np.isfinite(self.cap_point).any())
 
     def uncapped(self, measure: FloatArray) -> FloatArray:
         """R(S) before the cap."""
@@ -69,17 +71,20 @@ class Schedule:
         return np.clip(self.uncapped(measure), 0.0, self.cap)
 
     def marginal(self, mean: FloatArray, sd: FloatArray) -> FloatArray:
-        """D E[min(R(S), cap)] / d mean for S ~ Normal(mean, sd)."""
-        # The measure is never negative: a breakpoint at or below 0 is always passed.
-        z = np.where(
-            self.breakpoints <= 0, np.inf, (mean[:, None] - self.breakpoints) / sd[:, None]
-        )
-        slope = (ndtr(z) * self.slopes).sum(axis=1)
-        density = np.exp(-0.5 * z * z) * INV_SQRT_2PI
-        slope += (density * self.jumps).sum(axis=1) / sd
-        if np.isfinite(self.cap_point).any():
-            below = ndtr((self.cap_point - mean) / sd)
-            slope = np.where(np.isfinite(self.cap_point), slope * below, slope)
+        """The derivative of E[min(R(S), cap)] in the mean, for S ~ Normal(mean, sd).
+
+        Each slope counts where ``T_k <= S < S_cap`` and each jump (up to the
+        cap) by the density at its threshold.
+        """
+        below_cap = ndtr((self.cap_point - mean) / sd) if self._capped else 1.0
+        slope = self._base_slope * below_cap
+        if self._points.shape[1]:
+            t = (self._points - mean[:, None]) / sd[:, None]
+            reached = np.maximum(np.asarray(below_cap)[..., None] - ndtr(t), 0.0)
+            slope = slope + (reached * self._slopes).sum(axis=1)
+            if self._jumps.any():
+                density = np.exp(-0.5 * t * t) * INV_SQRT_2PI
+                slope += (density * self._jumps).sum(axis=1) / sd
         return slope
 
     def next_breakpoint(self, measure: FloatArray) -> FloatArray:
@@ -90,12 +95,13 @@ class Schedule:
         )
         return ahead.min(axis=1)
 
-    def _cap_point(self) -> FloatArray:
-        """The measure at which the capped reward stops growing (``inf`` if never)."""
+    def _cap_point(self) -> tuple[FloatArray, FloatArray]:
+        """Where the capped reward stops growing (``inf`` if never); R just before each breakpoint."""
         n, k = self.breakpoints.shape
         point = np.full(n, np.inf)
+        levels = np.zeros((n, k))
         if not np.isfinite(self.cap).any():
-            return point
+            return point, levels
         level = np.zeros(n)  # R just before the current breakpoint
         slope = np.zeros(n)  # slope of R between breakpoints
         last = np.zeros(n)
@@ -103,6 +109,7 @@ class Schedule:
             at = self._finite[:, j]
             live = np.isfinite(self.breakpoints[:, j])
             before = level + slope * np.maximum(at - last, 0.0)
+            levels[:, j] = before
             after = before + self.jumps[:, j]
             # The cap is crossed on the segment before this breakpoint, or by its jump.
             on_segment = live & np.isinf(point) & (before >= self.cap) & (slope > 0)
@@ -115,9 +122,10 @@ class Schedule:
             last = np.where(live, at, last)
             slope = np.where(live, slope + self.slopes[:, j], slope)
         beyond = np.isinf(point) & (slope > 0) & np.isfinite(self.cap)
-        return np.where(
+        point = np.where(
             beyond, last + np.maximum(self.cap - level, 0.0) / np.maximum(slope, 1e-300), point
         )
+        return point, levels
 
 
 def ladder(

@@ -461,6 +461,7 @@ def simulate(
     jobs: int = 1,
     progress: bool = False,
     first: int = 0,
+    label: str = "pilots",
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Full pilots in worlds ``first ...``; with ``planning``, the grid in the first worlds.
 
@@ -473,7 +474,7 @@ def simulate(
         (replication_task, (plan, first + i, i < simulations, grid if i < planned else None))
         for i in range(max(simulations, planned))
     ]
-    outputs = parallel(calls, jobs, progress, "pilots")
+    outputs = parallel(calls, jobs, progress, label)
     pilots = pd.DataFrame([row for out in outputs for row in out[0]])
     grid_rows = pd.DataFrame([row for out in outputs for row in out[1]]) if planning else None
     return pilots, grid_rows

@@ -31,7 +31,8 @@ def _umask() -> int:
     return mask
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through ``write(temp)`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
@@ -47,12 +48,12 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"
-    _atomic(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda temp: temp.write_text(text, encoding="utf-8"))
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     """Write a table as parquet, atomically."""
-    _atomic(path, lambda temp: frame.to_parquet(temp, index=False))
+    atomic_write(path, lambda temp: frame.to_parquet(temp, index=False))
 
 
 def default_out_dir(label: str, root: Path = Path("results")) -> Path:

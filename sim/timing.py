@@ -54,67 +54,66 @@ class TimingGame:
         rewards: list[PeriodReward],
         outlook: Outlook,
         scale: FloatArray,
+        last_week: int,
     ) -> TimingMoves | None:
         """Decide and apply this week's moves in the pipeline; ``None`` if no period ends.
 
         ``scale`` converts a reward dollar into the partner's perceived value
-        (deferral, budget, engagement).
+        (deferral, budget). No deal moves across ``last_week``, the horizon's
+        end, so that the horizon's revenue is not inflated or cut by deals the
+        simulation never books.
         """
         ending = [r for r in rewards if r.is_period_end(week)]
-        if not ending:
+        if not ending or week >= last_week:
             return None
         traits = self.world.traits
         ring = pipeline.ring_weeks
+        discount, funded = traits.pull_discount, traits.discount_funding
+        booked_share = self.keep * (1.0 - discount * (1.0 - funded))  # our revenue per list $
+        unit_cost = self.keep * discount * (traits.partner_margin * (1.0 - funded) + funded)
         due = pipeline.won[week % ring] * self.keep  # booked this week if nothing moves
         ahead = np.zeros_like(due)
-        for j in range(1, self.max_pull + 1):
+        for j in range(1, min(self.max_pull, last_week - week) + 1):
             ahead += np.where(j <= traits.pull_weeks, pipeline.won[(week + j) % ring], 0.0)
-        ahead *= traits.pullable_share  # customers willing to close early
-        pullable = ahead * self.keep * (1.0 - traits.pull_discount)  # booked value if pulled
+        ahead *= traits.pullable_share  # customers willing to close early (list value)
 
-        def gain(extra: FloatArray) -> FloatArray:
-            """Change in this and next period's perceived rewards from booking ``extra`` now."""
-            total = np.zeros_like(extra)
+        def value(now: FloatArray, later: FloatArray) -> FloatArray:
+            """Perceived change in rewards from booking ``now`` more this period, ``later`` next."""
+            total = np.zeros_like(now)
             for reward in ending:
-                base = reward.measure + reward.weight * due
-                now = reward.schedule.reward(base + reward.weight * extra) - reward.schedule.reward(
-                    base
-                )
-                total += now - extra * reward.weight * reward.fresh_signal(outlook)
+                total += reward.earned(due + now) - reward.earned(due)
+                total += later * reward.fresh_signal(outlook)
             return total * scale
 
-        # A pull costs the partner its margin on our share of the discount, plus the share
-        # of the discount it funds itself.
-        unit_cost = traits.pull_discount * (
-            traits.partner_margin * (1.0 - traits.discount_funding) + traits.discount_funding
-        )
-        margin = traits.partner_margin
-        pull_value = gain(pullable) - unit_cost * ahead * self.keep
-        best, best_value = pullable, pull_value
+        def pull_value(listed: FloatArray) -> FloatArray:
+            booked = listed * booked_share
+            return value(booked, -booked) - unit_cost * listed
+
+        best = ahead
+        best_value = pull_value(ahead)
         for reward in ending:  # pulling just enough to reach the next threshold
             base = reward.measure + reward.weight * due
-            need = (reward.schedule.next_breakpoint(base) - base) / reward.weight
-            ok = np.isfinite(need) & (need > 0) & (need <= pullable)
+            need = (reward.schedule.next_breakpoint(base) - base) / reward.weight / booked_share
+            ok = np.isfinite(need) & (need > 0) & (need <= ahead)
             amount = np.where(ok, need * (1 + 1e-9), 0.0)
-            value = (
-                gain(amount) - margin * amount / (1.0 - traits.pull_discount) * traits.pull_discount
-            )
-            better = ok & (value > best_value)
+            candidate = pull_value(amount)
+            better = ok & (candidate > best_value)
             best = np.where(better, amount, best)
-            best_value = np.where(better, value, best_value)
-        pull = np.where(best_value > 0, best, 0.0)
-        pushed_value = gain(-due) - margin * due * traits.push_loss
-        push = (pull == 0) & (due > 0) & (pushed_value > 0)
+            best_value = np.where(better, candidate, best_value)
+        pull = np.where(best_value > 0, best, 0.0)  # list value pulled
+        lose = traits.partner_margin * due * traits.push_loss  # margin on deals lost
+        push_value = value(-due, due * (1.0 - traits.push_loss)) - lose
+        push = (pull == 0) & (due > 0) & (push_value > 0)
 
-        share = np.divide(pull, pullable, out=np.zeros_like(pull), where=pullable > 0)
-        pulled_list = share * ahead
-        for j in range(1, self.max_pull + 1):
-            pipeline.move(share * traits.pullable_share * (j <= traits.pull_weeks), week + j, week)
-        pushed_list = np.where(push, pipeline.won[week % ring], 0.0)
+        share = np.divide(pull, ahead, out=np.zeros_like(pull), where=ahead > 0)
+        for j in range(1, min(self.max_pull, last_week - week) + 1):
+            moved = share * traits.pullable_share * (j <= traits.pull_weeks)
+            pipeline.move(moved, week + j, week)
+        pushed = np.where(push, pipeline.won[week % ring], 0.0)
         pipeline.move(push.astype(float), week, week + 1, survive=1.0 - traits.push_loss)
         crossed = np.zeros(due.size, dtype=bool)
         for reward in ending:
             base = reward.measure + reward.weight * due
             target = reward.schedule.next_breakpoint(base)
-            crossed |= (pull > 0) & (base + reward.weight * pull >= target)
-        return TimingMoves(pulled=pulled_list, pushed=pushed_list, flagged=crossed)
+            crossed |= (pull > 0) & (base + reward.weight * pull * booked_share >= target)
+        return TimingMoves(pulled=pull, pushed=pushed, flagged=crossed)

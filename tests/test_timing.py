@@ -1,0 +1,195 @@
+"""Deal-timing games at period ends (sim/timing.py) on hand-built pipelines.
+
+Partner row 0 (a reseller: pull_weeks 4, pullable_share 0.4, pull_discount
+6%, customer_discount 5%, partner_margin 15%, push_loss 5%) has 8,000 booked
+this quarter, a 1,000 list-value deal due in the quarter's last week (week
+12) and 5,000 of won deals due in each of weeks 13-16; every other partner
+has an empty pipeline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import load_small, outcome
+
+import sim
+from sim.components import Outlook
+from sim.incentives import PeriodReward
+from sim.levers import Bonus, TieredRebate
+from sim.pipeline import Pipeline
+from sim.timing import TimingGame
+
+END = 12  # the first quarter's last week
+DUE, AHEAD = 1_000.0, 5_000.0
+
+
+@pytest.fixture(scope="module")
+def world() -> sim.World:
+    scenario = load_small("base", counts={"reseller": 6, "integrator": 3, "alliance": 2})
+    return sim.build_world(scenario, 0)
+
+
+def pipeline_of(world: sim.World) -> Pipeline:
+    """Row 0's deals: DUE at week 12, AHEAD in each of weeks 13-16 (won; expected half)."""
+    pipeline = Pipeline(world.partners, world.pipeline.ring_weeks)
+    pipeline.won[END, 0] = DUE
+    pipeline.won[END + 1 : END + 5, 0] = AHEAD
+    pipeline.expected[:] = 0.5 * pipeline.won
+    pipeline.variance[:] = 0.1 * pipeline.won
+    pipeline.open_expected = pipeline.expected.sum(axis=0)
+    return pipeline
+
+
+def play(
+    world: sim.World, lever: Any, measure: float, flow: float, week: int = END
+) -> tuple[Pipeline, PeriodReward, Any]:
+    """Row 0 has booked ``measure`` this period; ``flow`` sets what a fresh period is worth."""
+    reward = PeriodReward(lever, world, np.ones(world.partners, dtype=bool))
+    booked = np.zeros(world.partners)
+    booked[0] = measure
+    reward.record(0, outcome(booked))
+    pipeline = pipeline_of(world)
+    n = world.partners
+    outlook = Outlook(
+        week=week,
+        pipeline=pipeline,
+        flow=np.full(n, flow),
+        flow_var=np.zeros(n),
+        sd_floor=np.ones(n),
+        keep=1.0 - world.traits.customer_discount,
+    )
+    moves = TimingGame(world).play(week, pipeline, [reward], outlook, np.ones(n), last_week=10**6)
+    return pipeline, reward, moves
+
+
+def retroactive_gold(threshold: float = 10_000.0) -> TieredRebate:
+    """0% below ``threshold``, 5% on everything from it on (a 500 jump at 10k)."""
+    return TieredRebate.model_validate(
+        {
+            "type": "tiered_rebate",
+            "tiers": [
+                {"name": "base", "threshold": 0, "rate": 0.0},
+                {"name": "gold", "threshold": threshold, "rate": 0.05},
+            ],
+        }
+    )
+
+
+def flat(rate: float, cap: float | None = None) -> TieredRebate:
+    tiers = [{"name": "flat", "threshold": 0, "rate": rate}]
+    return TieredRebate.model_validate({"type": "tiered_rebate", "tiers": tiers, "cap": cap})
+
+
+def assert_totals_consistent(pipeline: Pipeline) -> None:
+    np.testing.assert_allclose(pipeline.open_expected, pipeline.expected.sum(axis=0), atol=1e-9)
+
+
+def test_nothing_moves_before_a_period_end(world) -> None:
+    pipeline, _, moves = play(world, retroactive_gold(), 8_000.0, 10_000.0, week=END - 1)
+    assert moves is None
+    np.testing.assert_array_equal(pipeline.won, pipeline_of(world).won)
+
+
+def test_just_below_a_retroactive_threshold_pulls_just_enough(world) -> None:
+    # a fresh period is expected well above the threshold (flow 10k x 8 weeks' closings), so
+    # a pulled dollar is worth 5% next period too: only the jump makes pulling pay
+    pipeline, reward, moves = play(world, retroactive_gold(), 8_000.0, 10_000.0)
+    traits = world.traits
+    keep, discount = 1.0 - traits.customer_discount[0], traits.pull_discount[0]
+    ours = discount * (1.0 - traits.discount_funding[0])  # our share of the discount
+    need = 10_000.0 - 8_000.0 - DUE * keep  # booked value short of the threshold
+    assert moves.pulled[0] * keep * (1.0 - ours) == pytest.approx(need, rel=1e-6)
+    assert moves.flagged[0] and moves.pushed[0] == 0.0
+    np.testing.assert_array_equal(moves.pulled[1:], 0.0)
+    # the pulled list value leaves weeks 13-16 in equal shares and books in week 12
+    assert pipeline.won[END, 0] == pytest.approx(DUE + moves.pulled[0])
+    np.testing.assert_allclose(pipeline.won[END + 1 : END + 5, 0], AHEAD - moves.pulled[0] / 4)
+    np.testing.assert_allclose(pipeline.expected, 0.5 * pipeline.won)
+    np.testing.assert_allclose(pipeline.variance, 0.1 * pipeline.won)
+    assert pipeline.won.sum() == pytest.approx(DUE + 4 * AHEAD)
+    assert_totals_consistent(pipeline)
+    # what now books this week reaches the threshold, and no more than needed
+    booked = reward.measure[0] + keep * (DUE + moves.pulled[0] * (1.0 - ours))
+    assert 10_000.0 <= booked < 10_000.0 + 1e-3
+
+
+def test_out_of_reach_the_due_deal_is_pushed_into_the_next_quarter(world) -> None:
+    # at 0 the threshold is out of reach even with every pullable deal: the due deal earns
+    # nothing now and 5% next quarter, which beats losing 5% of it on the way
+    pipeline, _, moves = play(world, retroactive_gold(), 0.0, 10_000.0)
+    assert moves.pulled[0] == 0.0 and moves.pushed[0] == DUE
+    assert pipeline.won[END, 0] == 0.0
+
+
+def test_already_past_the_threshold_nothing_moves(world) -> None:
+    pipeline, _, moves = play(world, retroactive_gold(), 20_000.0, 10_000.0)
+    assert not moves.pulled.any() and not moves.pushed.any()
+    np.testing.assert_array_equal(pipeline.won, pipeline_of(world).won)
+
+
+@pytest.mark.parametrize("measure", [0.0, 9_000.0, 60_000.0])
+@pytest.mark.parametrize("rate", [0.02, 0.1])
+def test_a_linear_rate_never_pulls_or_pushes(world, measure: float, rate: float) -> None:
+    pipeline, _, moves = play(world, flat(rate), measure, 5_000.0)
+    assert not moves.pulled.any() and not moves.pushed.any() and not moves.flagged.any()
+    np.testing.assert_array_equal(pipeline.won, pipeline_of(world).won)
+
+
+def test_a_capped_partner_pushes_the_due_deals_out(world) -> None:
+    # 2% capped at 500 (reached at 25k): at 30k this quarter a deal earns nothing now,
+    # while next quarter (expected around 8k) it earns 2%
+    pipeline, _, moves = play(world, flat(0.02, cap=500), 30_000.0, 1_000.0)
+    survive = 1.0 - world.traits.push_loss[0]
+    assert moves.pushed[0] == DUE and moves.pulled[0] == 0.0
+    assert pipeline.won[END, 0] == 0.0
+    assert pipeline.won[END + 1, 0] == pytest.approx(AHEAD + DUE * survive)
+    assert pipeline.expected[END + 1, 0] == pytest.approx(0.5 * (AHEAD + DUE * survive))
+    assert pipeline.won.sum() == pytest.approx(DUE * survive + 4 * AHEAD)
+    assert_totals_consistent(pipeline)
+
+
+def test_below_the_cap_nothing_is_pushed(world) -> None:
+    pipeline, _, moves = play(world, flat(0.02, cap=500), 10_000.0, 1_000.0)
+    assert not moves.pushed.any()
+    np.testing.assert_array_equal(pipeline.won, pipeline_of(world).won)
+
+
+def test_no_pull_for_a_bonus_worth_less_than_the_discount_it_funds(world) -> None:
+    bonus = Bonus.model_validate({"type": "bonus", "threshold": 10_000, "amount": 20})
+    traits = world.traits
+    keep, discount = 1.0 - traits.customer_discount[0], traits.pull_discount[0]
+    funding, margin = traits.discount_funding[0], traits.partner_margin[0]
+    need = 10_000.0 - 8_000.0 - DUE * keep
+    cost = discount * (margin * (1 - funding) + funding) * need / (1 - discount)
+    assert cost > 20.0  # the partner pays more than the bonus
+    _, _, moves = play(world, bonus, 8_000.0, 0.0)
+    assert moves.pulled[0] == 0.0
+
+
+def test_pipeline_move_keeps_totals_and_loses_what_does_not_survive() -> None:
+    pipeline = Pipeline(2, 10)
+    pipeline.won[9] = [100.0, 60.0]
+    pipeline.expected[9] = [50.0, 30.0]
+    pipeline.variance[9] = [10.0, 6.0]
+    pipeline.open_expected = pipeline.expected.sum(axis=0)
+    # from the ring's last slot to week 11 (slot 1): it wraps around
+    pipeline.move(np.array([0.5, 0.0]), 9, 11, survive=0.8)
+    np.testing.assert_allclose(pipeline.won[[9, 1]], [[50.0, 60.0], [40.0, 0.0]])
+    np.testing.assert_allclose(pipeline.expected[[9, 1]], [[25.0, 30.0], [20.0, 0.0]])
+    np.testing.assert_allclose(pipeline.variance[[9, 1]], [[5.0, 6.0], [4.0, 0.0]])
+    np.testing.assert_allclose(pipeline.open_expected, [45.0, 30.0])
+    assert_totals_consistent(pipeline)
+
+
+def test_pipeline_totals_stay_consistent_through_a_model_run_with_timing_games() -> None:
+    scenario = load_small("quickstart")
+    model = sim.PartnerProgramModel(scenario)
+    moved = 0.0
+    for _ in range(scenario.horizon_weeks):
+        model.step()
+        assert_totals_consistent(model.pipeline)
+        moved += model.weekly_total("pulled_forward") + model.weekly_total("pushed_out")
+    assert moved > 0
