@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from optimize.result import OptimizeResult
-from sim.store import atomic_write
-from sim.store import manifest, write_json, write_parquet
+from sim.store import atomic_write, manifest, write_json, write_parquet
 
 
 def write_text(path: Path, text: str) -> None:

@@ -187,7 +187,7 @@ class PeriodReward(Component):
         return (week // self.period_weeks + 1) * self.period_weeks - 1
 
     def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Expected period-end measure and its sd, expected period revenue, this week's closing share."""
+        """Period-end measure (mean, sd), expected period revenue, this week's share in time."""
         end = self.period_end(outlook.week)
         open_mean, open_var = outlook.pipeline_until(end)
         this_week, later = self.closing_shares(end - outlook.week)
@@ -456,7 +456,7 @@ class SpiffReward(Component):
         return self.due
 
     def signal(self, outlook: Outlook) -> FloatArray | None:
-        """Bonus per dollar of a line deal, for the share of this week's deals closing in the window."""
+        """Bonus per dollar of a line deal, for this week's deals that close in the window."""
         week, spec = outlook.week, self.spec
         if week > spec.end_week:
             return None

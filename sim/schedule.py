@@ -96,7 +96,7 @@ class Schedule:
         return ahead.min(axis=1)
 
     def _cap_point(self) -> tuple[FloatArray, FloatArray]:
-        """Where the capped reward stops growing (``inf`` if never); R just before each breakpoint."""
+        """Where the capped reward stops growing (``inf`` if never); R before each breakpoint."""
         n, k = self.breakpoints.shape
         point = np.full(n, np.inf)
         levels = np.zeros((n, k))

@@ -366,7 +366,7 @@ STRETCH = {"reseller": 15000, "integrator": 35000, "alliance": 90000}
 
 
 def near_miss(setup: Setup) -> Check:
-    """Narrow misses of a stretch tier disengage more than narrow makes; demotion hurts the top most."""
+    """Narrow misses disengage more than narrow makes; demotion hurts the top tier most."""
     tiers = [
         {
             "name": "silver",
@@ -423,7 +423,7 @@ def _mean(parts: list[np.ndarray]) -> float:
 def _engagement_change(
     model: PartnerProgramModel, base: PartnerProgramModel, end: int
 ) -> np.ndarray:
-    """Engagement change from the week before a period end to the week after, minus the baseline's."""
+    """Engagement change across a period end (week before to week after), minus the baseline's."""
     after = min(end + 1, model.horizon - 1)
 
     def delta(run: PartnerProgramModel) -> np.ndarray:
