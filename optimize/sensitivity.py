@@ -255,8 +255,10 @@ def sensitivity(
     how: Method = method or section.method
     if how not in DEFAULT_SAMPLES:
         raise ScenarioError("--method", "", f"expected sobol or morris, got {how!r}")
-    count = samples or section.samples or DEFAULT_SAMPLES[how]
-    grid = levels or section.levels
+    count = (section.samples or DEFAULT_SAMPLES[how]) if samples is None else samples
+    if count < 1:
+        raise ScenarioError("--samples", "", f"expected at least 1, got {count}")
+    grid = section.levels if levels is None else levels
     if grid < 2 or grid % 2:
         raise ScenarioError("--levels", "", f"expected an even number >= 2, got {grid}")
     root = spec.seed if seed is None else seed

@@ -114,7 +114,13 @@ def open_storage(spec: StorageSpec) -> BaseStorage:
                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(MAX_RETRY),
             )
     except ImportError as error:
-        raise BadSetting(f"storage {spec}: needs a database driver ({error.name})") from None
+        driver = error.name or "a database driver"
+        hint = (
+            ' (for postgresql:// install "psycopg[binary]")'
+            if "postgresql" in spec.location
+            else ""
+        )
+        raise BadSetting(f"storage {spec}: needs {driver}{hint}") from None
     except Exception as error:  # noqa: BLE001 - SQLAlchemy's many URL and connection errors
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise BadSetting(f"storage {spec}: expected a reachable database URL ({reason})") from None

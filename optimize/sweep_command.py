@@ -18,13 +18,19 @@ from sim.results import METRIC_INFO, METRICS
 from sim.scenario import Scenario
 from sim.stats import Estimate
 from sim.store import write_json
-from sim.tables import _grid as grid  # one table layout for every command
+from sim.tables import grid
 from sim.tables import fmt
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
     """``--backend``, ``--scheduler`` and ``--chunk-size``, plus the run options."""
     add_run_options(parser)
+    parser.add_argument(  # replaces the run options' --out: a sweep's folder is found again
+        "--out",
+        type=Path,
+        help="results folder; the same command resumes there (default: "
+        "results/<name>-<command>-<hash of what decides the numbers>)",
+    )
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
@@ -46,7 +52,9 @@ def _parser(
     commands: Any, name: str, summary: str, description: str, param: tuple[str, str]
 ) -> argparse.ArgumentParser:
     """A subcommand over a scenario file with repeatable ``--param`` (metavar, help)."""
-    parser = commands.add_parser(name, help=summary, description=description)
+    parser = commands.add_parser(
+        name, help=summary, description=description, conflict_handler="resolve"
+    )
     parser.add_argument("scenario", type=Path, help="scenario YAML file")
     metavar, text = param
     parser.add_argument(

@@ -45,7 +45,7 @@ ESTIMAND = "average effect on the pilot's treated partners (sample average effec
 #: An SRM p-value below this flags a pilot (the usual, strict, threshold).
 SRM_ALPHA = 0.001
 #: Candidate sizes checked on fresh worlds before the planner gives up.
-MAX_CHECKS = 3
+MAX_CHECKS = 4
 #: Confidence that a recommended pilot's power reaches the target.
 CONFIDENCE = 0.95
 
@@ -78,6 +78,13 @@ def grade(pilots: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
     return graded
 
 
+def lower_bound(rejections: Any, simulations: Any) -> Any:
+    """One-sided lower confidence bound (``CONFIDENCE``) of a power: the Wilson score bound."""
+    return proportion_confint(rejections, simulations, alpha=2 * (1 - CONFIDENCE), method="wilson")[
+        0
+    ]
+
+
 def power_curve(grid: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
     """Power of the primary estimator per arm, pilot size and duration, over the grid's worlds.
 
@@ -97,9 +104,7 @@ def power_curve(grid: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
         )
         .reset_index()
     )
-    curve["power_low"] = proportion_confint(
-        curve["rejections"], curve["simulations"], alpha=2 * (1 - CONFIDENCE), method="wilson"
-    )[0]
+    curve["power_low"] = lower_bound(curve["rejections"], curve["simulations"])
     curve["partners"] = curve["partners"].round().astype(int)
     curve["mde"] = [mde(se, alpha, power) for se in curve["mean_se"]]
     curve["partner_weeks"] = curve["partners"] * curve["weeks"]
@@ -109,15 +114,17 @@ def power_curve(grid: pd.DataFrame, alpha: float, power: float) -> pd.DataFrame:
 def recommend(
     plan: PilotPlan, curve: pd.DataFrame, simulations: int, first: int, jobs: int, progress: bool
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The smallest pilot (partners x weeks) sure to reach the target power, checked afresh.
+    """The smallest pilot (partners x weeks) sure to reach the target power, confirmed afresh.
 
-    Grid points whose simulated power reaches ``pilot.power`` with 95%
-    confidence (``power_low``, so that Monte Carlo luck does not pick a pilot
-    just short of it) are tried in order of partner-weeks (then weeks): each
-    is re-simulated as full pilots on ``simulations`` fresh worlds
-    (replications from ``first`` on); the first whose re-simulated power also
-    reaches the target is recommended. Returns the recommendation and every
-    check made.
+    A power estimated from a few hundred pilots is itself uncertain, and the
+    smallest grid point that seems to pass is likely to be one that got lucky.
+    So grid points whose power reaches ``pilot.power`` with 95% confidence
+    (``power_low``) are tried in order of partner-weeks (then weeks), each
+    re-simulated as full pilots on ``simulations`` fresh worlds (replications
+    from ``first`` on); the first whose fresh power also reaches the target
+    with 95% confidence is recommended (``confirmed``). After ``MAX_CHECKS``
+    unconfirmed candidates, the one with the highest fresh power is returned
+    unconfirmed. Returns the recommendation and every check made.
     """
     design, target = plan.labels[1], plan.spec.power
     sizes = {size_label(s): s for s in planning_grid(plan)[0]}
@@ -130,7 +137,8 @@ def recommend(
         check = plan.resized(sizes[row.size], int(row.weeks))
         pilots, _ = simulate(check, simulations, False, jobs, progress, first, label="check")
         primary = pilots[(pilots["arm"] == design) & (pilots["estimator"] == plan.spec.estimator)]
-        verified = float((primary["p_holm"] < plan.spec.alpha).mean())
+        rejections = int((primary["p_holm"] < plan.spec.alpha).sum())
+        fresh_low = float(lower_bound(rejections, len(primary)))
         checks.append(
             {
                 "size": row.size,
@@ -138,12 +146,16 @@ def recommend(
                 "weeks": int(row.weeks),
                 "power": float(row.power),
                 "power_low": float(row.power_low),
-                "verified_power": verified,
+                "verified_power": rejections / len(primary),
+                "verified_power_low": fresh_low,
                 "simulations": int(len(primary)),
+                "confirmed": fresh_low >= target,
             }
         )
-        if verified >= target:
+        if fresh_low >= target:
             return checks[-1], checks
+    if checks:
+        return max(checks, key=lambda c: c["verified_power"]), checks
     best = rows.sort_values(["power", "partner_weeks"], ascending=[False, True]).iloc[0]
     return {
         "partners": None,

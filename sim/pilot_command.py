@@ -14,7 +14,7 @@ from sim.experiment_matrix import OVERALL, MatrixResults, run_matrix
 from sim.loading import load_scenario
 from sim.pilot import PilotResults, run_pilot
 from sim.store import default_out_dir, manifest, write_json, write_tables
-from sim.tables import _grid as grid
+from sim.tables import grid
 
 
 def register(commands: Any) -> None:
@@ -195,11 +195,12 @@ def _power_grid(results: PilotResults) -> str:
             f"\n\nno pilot in the grid reaches {_share(spec.power)} power; the best is "
             f"{best['partners']:,} partners x {best['weeks']} weeks ({_share(rec['power'])})"
         )
+    verdict = "recommended" if rec["confirmed"] else "best candidate (not confirmed)"
     return text + (
-        f"\n\nrecommended: {rec['partners']:,} partners x {rec['weeks']} weeks "
-        f"(power {_share(rec['power'])}, at least {_share(rec['power_low'])} with 95% "
-        f"confidence; re-simulated on {rec['simulations']} fresh worlds: "
-        f"{_share(rec['verified_power'])})"
+        f"\n\n{verdict}: {rec['partners']:,} partners x {rec['weeks']} weeks: power "
+        f"{_share(rec['power'])} (at least {_share(rec['power_low'])} with 95% confidence); "
+        f"re-simulated on {rec['simulations']} fresh worlds: {_share(rec['verified_power'])} "
+        f"(at least {_share(rec['verified_power_low'])})"
     )
 
 

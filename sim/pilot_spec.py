@@ -23,9 +23,8 @@ SegmentField = Literal["archetype", "size_band", "region", "maturity"]
 #: Estimators of the average effect, in report order (see ``sim.estimators``).
 EstimatorName = Literal["diff_in_means", "cuped", "diff_in_diff", "post_stratified"]
 Share = Annotated[float, Field(gt=0, le=1)]
+#: The world records revenue of the 52 weeks before week 0 by quarter of 13 weeks.
 QUARTER_WEEKS = 13
-#: The world records revenue of the 52 weeks before week 0 by quarter.
-PRE_WEEKS = (13, 26, 39, 52)
 MAX_WEEKS = 104
 
 

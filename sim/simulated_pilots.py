@@ -139,9 +139,10 @@ class PilotPlan:
 class Outcomes:
     """Every partner's outcomes with everyone on each program in turn: ``[programs, partners]``.
 
-    ``cumulative`` (when recorded) is revenue up to the end of each week,
-    ``[programs, weeks, partners]``: revenue of the first ``w`` weeks does not
-    depend on the horizon, so one long run serves every shorter pilot.
+    ``cumulative`` (when recorded) is revenue booked up to the end of each
+    week of the run, ``[programs, weeks, partners]``: what an interim look
+    during the pilot sees. (A shorter pilot is not a prefix of a longer one:
+    partners time deals around the horizon's end.)
     """
 
     revenue: FloatArray
@@ -354,21 +355,22 @@ def power_grid_pilots(
 ) -> list[dict[str, Any]]:
     """Pilots of every size x duration in one world, composed from potential outcomes.
 
-    The world runs once per program for the longest duration; shorter pilots
-    read their revenue off its weekly totals. Each size draws its assignment
-    as a full pilot of that size would (same streams).
+    The world runs once per program and duration with every partner on the
+    program; each size reuses those runs and draws its assignment as a full
+    pilot of that size would (same streams).
     """
-    longest = max(weeks_grid)
-    truth = potential_outcomes(
-        plan.at(longest), plan.seed, pw.world, pw.replication, plan.programs, weekly=True
-    )
+    by_weeks = {
+        w: potential_outcomes(plan.at(w), plan.seed, pw.world, pw.replication, plan.programs)
+        for w in weeks_grid
+    }
     records = []
     for size in sizes:
         rows, arms = draw_pilot(plan, pw, size, plan.shares)
-        for w in weeks_grid:
-            revenue = truth.revenue_to(w)
-            y = revenue[arms, rows]
-            found = compare_arms(plan, pw, rows, arms, y, w, [plan.spec.estimator])
+        for w, truth in by_weeks.items():
+            revenue = truth.revenue
+            found = compare_arms(
+                plan, pw, rows, arms, revenue[arms, rows], w, [plan.spec.estimator]
+            )
             for arm, (effect, p_holm) in enumerate(found[plan.spec.estimator], start=1):
                 treated = rows[arms == arm]
                 records.append(

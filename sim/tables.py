@@ -28,7 +28,7 @@ def fmt(estimate: Estimate, money: bool = True) -> str:
     return text
 
 
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int = 1) -> str:
+def grid(header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int = 1) -> str:
     """Aligned columns: the first ``text_columns`` to the left, numbers to the right."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -60,7 +60,7 @@ def run_table(results: RunResults) -> str:
         "open pipeline: expected value of deals still open at the horizon "
         "(effort that has not booked revenue yet)"
     )
-    return f"{title}\n\n{_grid(('segment', *HEADERS), rows)}"
+    return f"{title}\n\n{grid(('segment', *HEADERS), rows)}"
 
 
 def compare_table(results: CompareResults) -> str:
@@ -74,12 +74,12 @@ def compare_table(results: CompareResults) -> str:
         f"{sum(first.population.partners.values())} partners, {first.horizon_weeks} weeks, "
         f"{results.replications} replications, seed {results.seed}; same worlds for every design"
     )
-    text = f"{title}\n\n{_grid(('rank', 'design', *HEADERS), rows, text_columns=2)}"
+    text = f"{title}\n\n{grid(('rank', 'design', *HEADERS), rows, text_columns=2)}"
     if len(results.differences):
         diff_rows = [
             [r["design"], r["versus"], fmt(r["net_lift_difference"])]
             for r in results.differences.to_dict("records")
         ]
         text += "\n\npaired differences in net lift\n\n"
-        text += _grid(("design", "versus", "difference $ [95% CI]"), diff_rows, text_columns=2)
+        text += grid(("design", "versus", "difference $ [95% CI]"), diff_rows, text_columns=2)
     return text

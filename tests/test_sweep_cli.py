@@ -17,7 +17,7 @@ from partnerlab_cli import main
 
 QUICKSTART = str(SCENARIOS / "quickstart.yaml")
 RATE = "design.mechanics.0.tiers.1.rate"
-MEDIUM = {"reseller": 210, "integrator": 70, "alliance": 20}
+MEDIUM = {"reseller": 105, "integrator": 35, "alliance": 10}
 THRESHOLD = "design.mechanics.0.tiers.1.threshold.reseller"
 SMALL_SWEEP = (
     "sweep",
@@ -100,11 +100,11 @@ def test_bad_input_exits_2_with_one_line(
 def test_a_killed_sweep_resumes_to_the_table_of_an_uninterrupted_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # 20 points, one per chunk: long enough to kill mid-way (each point is 3
-    # paired replications of 300 partners).
+    # 20 points, one per chunk: long enough to kill mid-way (each point is 2
+    # paired replications of 150 partners).
     args = [
         "sweep", QUICKSTART, "--set", partners_override(MEDIUM), "--param",
-        f"{RATE}=0:0.1:20", "--replications", "3", "--chunk-size", "1", "--no-progress",
+        f"{RATE}=0:0.1:20", "--replications", "2", "--chunk-size", "1", "--no-progress",
         "--json",
     ]  # fmt: skip
     killed = tmp_path / "killed"
