@@ -18,8 +18,7 @@ from sim.results import METRIC_INFO, METRICS
 from sim.scenario import Scenario
 from sim.stats import Estimate
 from sim.store import write_json
-from sim.tables import grid
-from sim.tables import fmt
+from sim.tables import fmt, grid
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:

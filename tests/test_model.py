@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from helpers import SMALL, design_scenario, email, ladder, load_small, quiet_behaviour, rows_of
@@ -94,6 +96,27 @@ def test_churned_partners_book_no_pull_discounts(seed):
     model = sim.PartnerProgramModel(scenario, record_partners=True).run()
     weekly = model.partner_series["revenue"]
     assert np.all(weekly >= -1e-9), np.argwhere(weekly < -1e-9)
+
+
+@pytest.mark.xfail(
+    reason="BUG: share of wallet becomes NaN when the reward signal is below -partner_margin "
+    "(a retroactive ladder whose rate falls at a threshold pulls effort down near it): "
+    "model._drift_wallet raises a negative base to the power wallet_elasticity, and a NaN "
+    "wallet makes the partner's deal flow NaN, so it silently gets no new opportunities",
+    strict=True,
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_share_of_wallet_stays_finite_under_a_falling_rate_ladder(seed):
+    scenario = design_scenario(
+        ladder([(0, 1.0), (20_000, 0.0)], basis="retroactive", period="year"),
+        partners=SMALL,
+        seed=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = sim.PartnerProgramModel(scenario).run()
+    assert np.all(np.isfinite(model.state.wallet))
+    assert np.all(np.isfinite(model.state.attraction))
 
 
 def test_costs_are_never_negative(finished):

@@ -81,16 +81,6 @@ def test_without_spillovers_the_pilot_run_equals_the_potential_outcomes() -> Non
     assert not np.allclose(truth.revenue[0], truth.revenue[1])  # the design does something
 
 
-def test_revenue_of_the_first_weeks_does_not_depend_on_the_horizon() -> None:
-    scenario = small()
-    plan = plan_of(scenario)
-    world = sim.build_world(scenario, 1, seed=plan.seed)
-    long = potential_outcomes(plan.at(26), plan.seed, world, 1, plan.programs, weekly=True)
-    short = potential_outcomes(plan.at(13), plan.seed, world, 1, plan.programs)
-    assert np.allclose(long.revenue_to(13), short.revenue, rtol=1e-12, atol=1e-9)
-    assert np.allclose(long.revenue_to(26), long.revenue)
-
-
 def test_planning_grid_pilots_are_the_full_pilots_of_that_size() -> None:
     """Composed from potential outcomes, a grid point reproduces the full pilot exactly."""
     plan = plan_of(small())
