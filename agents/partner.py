@@ -128,12 +128,15 @@ class PartnerParams(BaseModel):
     discount_funding: float = Field(
         0.5, ge=0, le=1, description="share of a pull-forward discount the partner funds itself"
     )
-    pullable_share: float = Field(
-        0.4, ge=0, le=1, description="share of those deals whose customers accept an early close"
+    movable_share: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="share of deals whose customers accept a moved close date (pulled or pushed)",
     )
     push_loss: float = Field(0.05, ge=0, le=1, description="share of pushed deals that are lost")
     mdf_claim_rate: float = Field(
-        0.25, ge=0, le=1, description="weekly claim probability of a median partner, no friction"
+        0.08, ge=0, le=1, description="weekly claim probability of a median partner, no friction"
     )
     mdf_size_elasticity: float = Field(
         0.4, ge=0, le=2, description="elasticity of the claim rate to partner size"

@@ -355,14 +355,17 @@ class MatrixResults:
             .to_dict("records"),
             "terms": [term_name(t) for t in self.design.terms],
             "aliases": self.design.aliases,
-            "effects": first.drop(columns=["replication"]).to_dict("records"),
+            "effects": _records(first.drop(columns=["replication"])),
         }
         if self.simulations > 1:
             graded = self.grading().reset_index()
-            data["grading"] = (
-                graded[graded["segment"] == OVERALL].drop(columns="segment").to_dict("records")
-            )
+            data["grading"] = _records(graded[graded["segment"] == OVERALL].drop(columns="segment"))
         return data
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (``None`` where a value is missing)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def run_matrix(

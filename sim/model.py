@@ -420,7 +420,10 @@ class PartnerProgramModel(mesa.Model):
         state.attraction += (1.0 - self._wallet_decay) * (signal - state.attraction)
         rival = self.spec.market.competitor_reward_rate
         margin = traits.partner_margin
-        target = ((margin + state.attraction) / (margin + rival)) ** traits.wallet_elasticity
+        # A falling rate can make the marginal reward negative; a partner still earns at
+        # least a tenth of its margin on our business, so the ratio stays positive.
+        ours = np.maximum(margin + state.attraction, 0.1 * margin)
+        target = (ours / (margin + rival)) ** traits.wallet_elasticity
         state.wallet += (1.0 - self._wallet_decay) * (target - state.wallet)
 
     def _arrivals(

@@ -91,7 +91,7 @@ class Planning(Strict):
     @model_validator(mode="after")
     def _one_kind_of_size(self) -> Planning:
         if self.shares is not None and self.partners is not None:
-            raise ValueError("give the planning sizes as shares or as partners, not both")
+            raise ValueError("expected the planning sizes as shares or as partners, not both")
         return self
 
 
@@ -145,11 +145,13 @@ class Matrix(Strict):
             raise ValueError(f"expected distinct factor names, got {names}")
         for generated, parents in self.generators.items():
             if generated not in names or any(p not in names for p in parents):
-                raise ValueError(f"generators must name factors among {names}")
+                raise ValueError(f"expected generators that name factors among {names}")
             if generated in parents or len(parents) < 2:
-                raise ValueError(f"generator of {generated!r} must be two or more other factors")
+                raise ValueError(
+                    f"expected the generator of {generated!r} to be two or more other factors"
+                )
             if any(p in self.generators for p in parents):
-                raise ValueError("a generator must be made of base (not generated) factors")
+                raise ValueError("expected generators made of base (not generated) factors")
         return self
 
 
@@ -188,7 +190,7 @@ class PilotSpec(Strict):
     @model_validator(mode="after")
     def _one_size(self) -> PilotSpec:
         if self.partners is not None and self.share is not None:
-            raise ValueError("give the pilot size as partners or as share, not both")
+            raise ValueError("expected the pilot size as partners or as share, not both")
         if self.assignment.type == "clustered" and self.estimator == "post_stratified":
             raise ValueError(
                 "expected another estimator: post-stratification needs partner-level assignment"

@@ -7,6 +7,9 @@ In the last week of a reward period, a partner can
 * **push** the deals due this week into the next period, losing
   ``push_loss`` of them.
 
+Only ``movable_share`` of the deals concerned can move: the rest of the
+customers will not change their close date.
+
 It does what raises its expected earnings most: the change in this period's
 rewards, minus what the moved deals would have earned next period (valued at
 a fresh period's marginal rate), minus its own margin on the discount or on
@@ -75,7 +78,7 @@ class TimingGame:
         ahead = np.zeros_like(due)
         for j in range(1, min(self.max_pull, last_week - week) + 1):
             ahead += np.where(j <= traits.pull_weeks, pipeline.won[(week + j) % ring], 0.0)
-        ahead *= traits.pullable_share  # customers willing to close early (list value)
+        ahead *= traits.movable_share  # customers willing to close early (list value)
 
         def value(now: FloatArray, later: FloatArray) -> FloatArray:
             """Perceived change in rewards from booking ``now`` more this period, ``later`` next."""
@@ -101,16 +104,18 @@ class TimingGame:
             best = np.where(better, amount, best)
             best_value = np.where(better, candidate, best_value)
         pull = np.where(best_value > 0, best, 0.0)  # list value pulled
-        lose = traits.partner_margin * due * traits.push_loss  # margin on deals lost
-        push_value = value(-due, due * (1.0 - traits.push_loss)) - lose
-        push = (pull == 0) & (due > 0) & (push_value > 0)
+        movable = due * traits.movable_share  # customers willing to wait
+        lose = traits.partner_margin * movable * traits.push_loss  # margin on deals lost
+        push_value = value(-movable, movable * (1.0 - traits.push_loss)) - lose
+        push = (pull == 0) & (movable > 0) & (push_value > 0)
 
         share = np.divide(pull, ahead, out=np.zeros_like(pull), where=ahead > 0)
         for j in range(1, min(self.max_pull, last_week - week) + 1):
-            moved = share * traits.pullable_share * (j <= traits.pull_weeks)
+            moved = share * traits.movable_share * (j <= traits.pull_weeks)
             pipeline.move(moved, week + j, week)
-        pushed = np.where(push, pipeline.won[week % ring], 0.0)
-        pipeline.move(push.astype(float), week, week + 1, survive=1.0 - traits.push_loss)
+        push_share = push * traits.movable_share
+        pushed = push_share * pipeline.won[week % ring]
+        pipeline.move(push_share, week, week + 1, survive=1.0 - traits.push_loss)
         crossed = np.zeros(due.size, dtype=bool)
         for reward in ending:
             base = reward.measure + reward.weight * due

@@ -131,35 +131,34 @@ def threshold_pull(setup: Setup) -> Check:
 
 # -- 2. period-end spikes -------------------------------------------------------------
 def period_end_spikes(setup: Setup) -> Check:
-    """Threshold rewards judged per quarter bunch sales at the quarter end."""
-    ladder = {
-        "type": "tiered_rebate",
-        "basis": "retroactive",
-        "tiers": [
-            {"name": "base", "threshold": 0, "rate": 0.0},
-            {
-                "name": "gold",
-                "threshold": {"reseller": 12000, "integrator": 30000, "alliance": 80000},
-                "rate": 0.05,
-            },
-        ],
-    }
+    """Threshold rewards judged per quarter bunch sales at the quarter end.
+
+    A quota bonus on top of a flat rate, against a slightly higher linear rate
+    on the same worlds: the quarter's last week gains more revenue than the
+    other weeks do (both in units of an average week's revenue).
+    """
+    quota = {"reseller": 12000, "integrator": 30000, "alliance": 80000}
+    flat = {"type": "tiered_rebate", "tiers": [{"name": "flat", "threshold": 0, "rate": 0.03}]}
+    bonus = {"type": "bonus", "threshold": quota, "amount": {k: v * 0.05 for k, v in quota.items()}}
     linear = {"type": "tiered_rebate", "tiers": [{"name": "flat", "threshold": 0, "rate": 0.035}]}
-    scenario = setup.scenario([ladder])
+    scenario = setup.scenario([flat, bonus])
     designs = [scenario.design, Program(name="linear", mechanics=[linear])]
-    shares = {"threshold": [], "linear": []}
+    last, other = [], []
     for _, threshold_run, linear_run in setup.pairs(scenario, designs):
-        for key, model in (("threshold", threshold_run), ("linear", linear_run)):
-            revenue = _series(model, "revenue")[: 4 * QUARTER].reshape(4, QUARTER)
-            shares[key].append(revenue[:, -1].sum() / revenue.sum())
-    t, lin = float(np.mean(shares["threshold"])), float(np.mean(shares["linear"]))
+        quarters = 3  # the last quarter ends at the horizon, where no deal moves
+        ours = _series(threshold_run, "revenue")[: quarters * QUARTER].reshape(quarters, QUARTER)
+        theirs = _series(linear_run, "revenue")[: quarters * QUARTER].reshape(quarters, QUARTER)
+        week = theirs.mean()
+        last.append(((ours[:, -1] - theirs[:, -1]) / week).mean())
+        other.append(((ours[:, :-1] - theirs[:, :-1]) / week).mean())
+    end_gain, other_gain = float(np.mean(last)), float(np.mean(other))
     return Check(
         "period_end_spikes",
         "2",
-        t > lin * 1.1,
-        f"share of quarterly revenue booked in the quarter's last week: threshold ladder "
-        f"{t:.1%}, linear rate {lin:.1%} (same worlds; an even spread is {1 / QUARTER:.1%})",
-        "threshold share > 1.1 x the linear rate's share",
+        end_gain > 0 and end_gain > other_gain,
+        f"quota bonus vs a linear rate: extra revenue in a quarter's last week {_pct(end_gain)} "
+        f"of an average week, in its other weeks {_pct(other_gain)}",
+        "the last week gains revenue, and more than the other weeks do",
     )
 
 
@@ -185,10 +184,10 @@ def deal_timing(setup: Setup) -> Check:
     return Check(
         "deal_timing",
         "3",
-        p >= 0.0025 and 0.001 <= c <= 0.08 and lp < p / 5,
+        p >= 0.001 and 0.001 <= c <= 0.08 and lp < p / 5,
         f"accelerator: {p:.1%} of revenue pulled across quarter ends, extra discounts "
         f"{c:.2%} of revenue; linear rate: {lp:.2%} pulled",
-        "accelerator pulls >= 0.25% of revenue, discounts cost 0.1%-8% of revenue "
+        "accelerator pulls >= 0.1% of revenue, discounts cost 0.1%-8% of revenue "
         "(one field study: 6-8% for employed salespeople), a linear rate pulls < 1/5 as much",
     )
 

@@ -98,13 +98,6 @@ def test_churned_partners_book_no_pull_discounts(seed):
     assert np.all(weekly >= -1e-9), np.argwhere(weekly < -1e-9)
 
 
-@pytest.mark.xfail(
-    reason="BUG: share of wallet becomes NaN when the reward signal is below -partner_margin "
-    "(a retroactive ladder whose rate falls at a threshold pulls effort down near it): "
-    "model._drift_wallet raises a negative base to the power wallet_elasticity, and a NaN "
-    "wallet makes the partner's deal flow NaN, so it silently gets no new opportunities",
-    strict=True,
-)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_share_of_wallet_stays_finite_under_a_falling_rate_ladder(seed):
     scenario = design_scenario(

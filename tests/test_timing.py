@@ -1,6 +1,6 @@
 """Deal-timing games at period ends (sim/timing.py) on hand-built pipelines.
 
-Partner row 0 (a reseller: pull_weeks 4, pullable_share 0.4, pull_discount
+Partner row 0 (a reseller: pull_weeks 4, movable_share 0.4, pull_discount
 6%, customer_discount 5%, partner_margin 15%, push_loss 5%) has 8,000 booked
 this quarter, a 1,000 list-value deal due in the quarter's last week (week
 12) and 5,000 of won deals due in each of weeks 13-16; every other partner
@@ -120,8 +120,9 @@ def test_out_of_reach_the_due_deal_is_pushed_into_the_next_quarter(world) -> Non
     # at 0 the threshold is out of reach even with every pullable deal: the due deal earns
     # nothing now and 5% next quarter, which beats losing 5% of it on the way
     pipeline, _, moves = play(world, retroactive_gold(), 0.0, 10_000.0)
-    assert moves.pulled[0] == 0.0 and moves.pushed[0] == DUE
-    assert pipeline.won[END, 0] == 0.0
+    movable = world.traits.movable_share[0]  # the customers willing to wait
+    assert moves.pulled[0] == 0.0 and moves.pushed[0] == pytest.approx(DUE * movable)
+    assert pipeline.won[END, 0] == pytest.approx(DUE * (1.0 - movable))
 
 
 def test_already_past_the_threshold_nothing_moves(world) -> None:
@@ -143,11 +144,12 @@ def test_a_capped_partner_pushes_the_due_deals_out(world) -> None:
     # while next quarter (expected around 8k) it earns 2%
     pipeline, _, moves = play(world, flat(0.02, cap=500), 30_000.0, 1_000.0)
     survive = 1.0 - world.traits.push_loss[0]
-    assert moves.pushed[0] == DUE and moves.pulled[0] == 0.0
-    assert pipeline.won[END, 0] == 0.0
-    assert pipeline.won[END + 1, 0] == pytest.approx(AHEAD + DUE * survive)
-    assert pipeline.expected[END + 1, 0] == pytest.approx(0.5 * (AHEAD + DUE * survive))
-    assert pipeline.won.sum() == pytest.approx(DUE * survive + 4 * AHEAD)
+    pushed = DUE * world.traits.movable_share[0]
+    assert moves.pushed[0] == pytest.approx(pushed) and moves.pulled[0] == 0.0
+    assert pipeline.won[END, 0] == pytest.approx(DUE - pushed)
+    assert pipeline.won[END + 1, 0] == pytest.approx(AHEAD + pushed * survive)
+    assert pipeline.expected[END + 1, 0] == pytest.approx(0.5 * (AHEAD + pushed * survive))
+    assert pipeline.won.sum() == pytest.approx(DUE - pushed + pushed * survive + 4 * AHEAD)
     assert_totals_consistent(pipeline)
 
 
