@@ -55,6 +55,7 @@ class Integrator(Partner):
         "partner_margin": 0.20,
         "effort_elasticity": 0.5,
         "churn_rate": 0.003,
+        "dormancy_weeks": 39,
     }
 
 
@@ -78,4 +79,5 @@ class Alliance(Partner):
         "partner_margin": 0.10,
         "effort_elasticity": 0.3,
         "churn_rate": 0.002,
+        "dormancy_weeks": 52,
     }

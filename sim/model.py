@@ -315,7 +315,9 @@ class PartnerProgramModel(mesa.Model):
         self._account(
             Week(
                 revenue=revenue,
-                gross_profit=revenue * self.spec.market.gross_margin,
+                # A timing discount cuts price, not cost: it costs its full amount in profit.
+                gross_profit=(revenue + timing_discount) * self.spec.market.gross_margin
+                - timing_discount,
                 discounts=won * traits.customer_discount + timing_discount,
                 rewards=rewards,
                 contact_cost=contact_cost,

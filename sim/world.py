@@ -213,7 +213,7 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
     deals won before it date each partner's last win (partners without a win
     in ``dormancy_weeks`` start dormant) and, over the 52 weeks before week 0,
     give last year's revenue by quarter (growth rewards and pilot pre-periods
-    compare against it).
+    compare against it). Channel conflict and returns apply in expectation.
     """
     pipeline, traits = world.pipeline, world.traits
     ring = pipeline.ring_weeks
@@ -224,6 +224,10 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
     span = ring - 1 + PRIOR_WEEKS  # every deal open at week 0 or booked in the prior year
     last_win = np.full(world.partners, -float(span))
     chunk = max(1, min(span, 4_000_000 // max(world.partners, 1)))  # bounded memory
+    # The market's channel conflict and returns, in expectation, as in the simulated weeks.
+    conflict, returns = scenario.market.channel_conflict, scenario.market.returns
+    win_rate = world.terms.win_rate * (1.0 - conflict.rate * conflict.loss)
+    kept = (1.0 - traits.customer_discount) * (1.0 - returns.rate)
     for first in range(-span, 0, chunk):
         weeks = np.arange(first, min(first + chunk, 0))
         rate = world.base_rate * demand_index(scenario.market, weeks)[:, None]
@@ -235,6 +239,7 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
             streams["deal_value"].standard_normal(k),
             streams["cycle"].random(k),
             streams["win"].random(k),
+            win_rate=win_rate[index[1]],
         )
         arrival = weeks[index[0]]
         close = arrival + new.cycle
@@ -243,7 +248,7 @@ def _replay_history(world: World, scenario: Scenario, replication: int, seed: in
         last_year = past & (close >= -PRIOR_WEEKS)
         rows = new.rows[last_year]
         quarter = (close[last_year] + PRIOR_WEEKS) // QUARTER
-        booked = new.value[last_year] * (1.0 - traits.customer_discount[rows])
+        booked = new.value[last_year] * kept[rows]
         np.add.at(world.prior_revenue, (quarter, rows), booked)
         future = close >= 0
         pipeline.add(arrival[future], _only(new, future))
