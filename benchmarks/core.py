@@ -24,6 +24,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
@@ -40,12 +44,16 @@ def population(n: int) -> list[str]:
     ]
 
 
-def paired_replication_ms(repeats: int) -> float:
-    """Median wall time of one paired replication of 1,000 partners, ms."""
+def paired_replication_ms(repeats: int, scenario: Scenario | None = None) -> float:
+    """Median wall time of one paired replication of 1,000 partners, ms.
+
+    ``scenario`` (default: the quickstart) must have those 1,000 partners.
+    """
     from sim import load_scenario
     from sim.runner import run_replication
 
-    scenario = load_scenario(QUICKSTART, population(1000))
+    if scenario is None:
+        scenario = load_scenario(QUICKSTART, population(1000))
     arms = {"baseline": scenario.baseline, "design": scenario.design}
     run_replication(scenario, arms, scenario.seed, 0)  # warm-up: imports, caches
     times = []
@@ -64,22 +72,34 @@ def one_arm(partners: int) -> dict[str, float]:
     start = time.perf_counter()
     PartnerProgramModel(scenario, arm="design").run()
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "seconds": seconds,
-        "peak_rss_mb": peak_mb,
+        "peak_rss_mb": peak_rss_mb(),
         "partner_weeks_per_s": partners * 52 / seconds,
     }
 
 
-def one_arm_in_child(partners: int) -> dict[str, float]:
-    """:func:`one_arm` in a fresh interpreter, so peak memory is this run's alone."""
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_child(module: str, function: str, *args: object) -> dict[str, float]:
+    """``module.function(*args)`` in a fresh interpreter; its JSON result.
+
+    A fresh process per measurement keeps each peak memory figure that run's alone.
+    """
     code = (
         f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); "
-        f"from benchmarks.core import one_arm; print(json.dumps(one_arm({partners})))"
+        f"from {module} import {function}; print(json.dumps({function}(*{args!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def one_arm_in_child(partners: int) -> dict[str, float]:
+    """:func:`one_arm` in a fresh interpreter, so peak memory is this run's alone."""
+    return in_child("benchmarks.core", "one_arm", partners)
 
 
 def main() -> None:
