@@ -19,6 +19,7 @@ import optimize.optimize_command
 import optimize.sweep_command
 import sim.commands
 import sim.pilot_command
+import sim.report_command
 import sim.validate_command
 from sim.cli import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, Parser
 from sim.loading import ScenarioError
@@ -28,6 +29,7 @@ COMMANDS = (
     sim.commands,
     sim.validate_command,
     sim.pilot_command,
+    sim.report_command,
     optimize.optimize_command,
     optimize.sweep_command,
 )

@@ -24,6 +24,7 @@ def register(commands: Any) -> None:
     )
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     add_run_options(run)
+    run.add_argument("--report", action="store_true", help="also write OUT/report.html")
     run.set_defaults(handler=cmd_run)
 
     compare = commands.add_parser(
@@ -47,6 +48,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = run_scenario(scenario, **run_options(args))
     out = args.out or default_out_dir(scenario.name)
     save_run(results, out, sys.argv)
+    if args.report:
+        from sim.report import write_report  # matplotlib loads only when asked
+
+        write_report(out)
     emit(args, results.to_json(), run_table(results), out)
     return EXIT_OK
 
