@@ -111,7 +111,7 @@ def test_constraint_violations_are_measured_recorded_and_the_trials_kept(tmp_pat
     assert first.user_attrs["cost_share"] == pytest.approx(share)
     payout = arm["rewards"].sum() / arm["partners"].sum()
     assert first.user_attrs["payout_per_partner"] == pytest.approx(payout)
-    rewarded = arm["rewarded_partners"].sum() / arm["active_partners"].sum()
+    rewarded = arm["rewarded_partners"].sum() / arm["ever_active_partners"].sum()
     assert first.user_attrs["rewarded_share"] == pytest.approx(rewarded)
     assert result.best_trial is None and result.held_out == {}
     frame = result.trials_frame()

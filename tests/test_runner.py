@@ -52,7 +52,11 @@ def test_runs_table_layout(quick_results):
         + runs["other_cost"]
     )
     np.testing.assert_allclose(runs["program_cost"], expected, rtol=1e-12)
-    np.testing.assert_allclose(runs["gross_profit"], 0.35 * runs["revenue"], rtol=1e-9)
+    # Gross profit is the margin on revenue, less the part of pull-forward discounts the
+    # margin does not absorb: equal under a linear rate (no pulls), lower otherwise.
+    base = runs[runs["arm"] == "baseline"]
+    np.testing.assert_allclose(base["gross_profit"], 0.35 * base["revenue"], rtol=1e-9)
+    assert np.all(runs["gross_profit"] <= 0.35 * runs["revenue"] * (1 + 1e-12))
 
 
 def test_segments_add_up_to_runs(quick_results):
