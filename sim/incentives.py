@@ -67,6 +67,7 @@ class PeriodReward(Component):
         self.quota = self._quota(None)
         self.schedule = self._schedule()
         self._fresh_signal: FloatArray | None = None
+        self._flat: FloatArray | None = None
         self.near_miss = np.zeros(world.partners, dtype=bool)
 
     # -- the schedule of each lever ----------------------------------------------
@@ -172,6 +173,7 @@ class PeriodReward(Component):
         if isinstance(self.spec, GrowthRebate | Accelerator):
             self.quota = self._quota(self.revenue_history[-1])
             self.schedule = self._schedule()
+            self._flat = None
         self._fresh_signal = None
         return payout
 
@@ -226,12 +228,25 @@ class PeriodReward(Component):
             self._fresh_signal = self._marginal(mean, sd, revenue)
         return self._fresh_signal
 
+    @property
+    def flat(self) -> FloatArray | None:
+        """The constant signal of a schedule without thresholds or cap (else ``None``)."""
+        constant = None if self.pays_on_revenue else self.schedule.constant
+        if constant is None:
+            return None
+        if self._flat is None:
+            self._flat = np.where(self.eligible, constant * self.weight, 0.0)
+        return self._flat
+
     def signal(self, outlook: Outlook) -> FloatArray:
         """Reward per $ of this week's revenue: now for what closes in time, later for the rest.
 
         Under a ratchet, revenue this period also raises next period's quota,
         which costs ``ratchet x`` the accelerated part of the later-period rate.
         """
+        flat = self.flat
+        if flat is not None:  # a constant rate: the outlook does not matter
+            return flat
         mean, sd, revenue, this_week = self.projected(outlook)
         current = self._marginal(mean, sd, revenue)
         later = self.fresh_signal(outlook)

@@ -59,6 +59,9 @@ class Ledger:
             total = self.budget_left
         self.budget_left -= total
         self.accrued += earned
+        if not self.vest_weeks:  # no deferral: everything is paid at once
+            self.paid += earned
+            return earned
         deferred = self.deferred_share * earned
         slots = self.queue.shape[0]
         self.queue[(week + self.vest_weeks) % slots] += deferred
@@ -70,6 +73,8 @@ class Ledger:
 
     def forfeit(self, churned: BoolArray) -> FloatArray:
         """Deferred rewards of partners who churned this week are forfeited; returns the amounts."""
+        if not self.vest_weeks:
+            return np.zeros_like(self.deferred)
         lost = np.where(churned, self.deferred, 0.0)
         if lost.any():
             self.forfeited += lost

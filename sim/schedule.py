@@ -60,6 +60,13 @@ class Schedule:
         self._jumps = np.where(live, jumps, 0.0)[:, keep]
         self._capped = bool(np.isfinite(self.cap_point).any())
 
+    @property
+    def constant(self) -> FloatArray | None:
+        """The marginal reward when no outlook can change it (no threshold ahead, no cap)."""
+        if self._points.shape[1] or self._capped:
+            return None
+        return self._base_slope
+
     def uncapped(self, measure: FloatArray) -> FloatArray:
         """R(S) before the cap."""
         over = measure[:, None] - self.breakpoints
