@@ -66,6 +66,7 @@ def register(commands: Any) -> None:
         type=integer(0),
         help="fresh worlds for the held-out check (default: search.held_out; 0 skips it)",
     )
+    parser.add_argument("--report", action="store_true", help="also write OUT/report.html")
     parser.set_defaults(handler=cmd_optimize)
 
 
@@ -90,6 +91,10 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         raise BadInput(f"partnerlab optimize: {error}") from None
     out = args.out or default_out_dir(f"{result.scenario.name}-optimize")
     best_path = save_result(result, out, sys.argv)
+    if args.report:
+        from sim.report import write_report  # matplotlib loads only when asked
+
+        write_report(out)
     shown = str(best_path) if best_path else None
     emit(args, result.to_json(shown), result.table(shown), out)
     return EXIT_OK

@@ -69,7 +69,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def save_run(results: RunResults, out: Path, argv: list[str] | None = None) -> None:
     """Write a run's folder: tables, summary.json, then manifest.json."""
-    write_tables(out, runs=results.runs, segments=results.segments, timeseries=results.timeseries)
+    write_tables(
+        out,
+        runs=results.runs,
+        segments=results.segments,
+        timeseries=results.timeseries,
+        tiers=results.tiers,
+    )
     write_json(out / "summary.json", results.summary_json())
     write_json(
         out / "manifest.json",

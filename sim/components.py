@@ -123,6 +123,10 @@ class Component:
     def after_settle(self, engagement: FloatArray) -> None:
         """Change engagement in place after settlement (near misses, demotions)."""
 
+    def tier_history(self) -> list[npt.NDArray[np.int64]] | None:
+        """Tier level of each partner after each evaluation (0 = none), if the lever has tiers."""
+        return None
+
     def closing_shares(self, weeks_left: int) -> tuple[FloatArray, FloatArray]:
         """Shares of this week's, and of the coming weeks', arrivals that close in time.
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.loading import ScenarioError, load_scenario
-from sim.results import CompareResults, RunResults, tables
+from sim.results import CompareResults, RunResults, tables, tier_table
 from sim.runner import replicate
 from sim.scenario import Scenario
 
@@ -61,7 +61,7 @@ def run_scenario(
     arms = {"baseline": spec.baseline, "design": spec.design}
     outputs = replicate(spec, arms, root, ids, jobs=_check_jobs(jobs), progress=progress)
     runs, segments, timeseries = tables(outputs)
-    return RunResults(spec, root, len(ids), runs, segments, timeseries)
+    return RunResults(spec, root, len(ids), runs, segments, timeseries, tier_table(outputs))
 
 
 def compare_scenarios(

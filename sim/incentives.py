@@ -69,6 +69,7 @@ class PeriodReward(Component):
         self._fresh_signal: FloatArray | None = None
         self._flat: FloatArray | None = None
         self.near_miss = np.zeros(world.partners, dtype=bool)
+        self.levels: list[npt.NDArray[np.int64]] = []  # tier reached in each settled period
 
     # -- the schedule of each lever ----------------------------------------------
     def _prior(self) -> FloatArray:
@@ -163,6 +164,9 @@ class PeriodReward(Component):
         if not (self.is_period_end(week) or final):
             return None
         payout = self.earned()
+        if isinstance(self.spec, TieredRebate):
+            reached = (self.measure[:, None] >= self.schedule.breakpoints).sum(axis=1)
+            self.levels.append(np.where(self.eligible, reached, 0).astype(np.int64))
         band = self.world.traits.near_miss_band
         target = self.schedule.next_breakpoint(self.measure)
         self.near_miss = self.eligible & np.isfinite(target) & (self.measure >= (1 - band) * target)
@@ -176,6 +180,10 @@ class PeriodReward(Component):
             self._flat = None
         self._fresh_signal = None
         return payout
+
+    def tier_history(self) -> list[npt.NDArray[np.int64]] | None:
+        """Tier reached in each settled period (rebate ladders only)."""
+        return self.levels if isinstance(self.spec, TieredRebate) else None
 
     def after_settle(self, engagement: FloatArray) -> None:
         """Narrow misses cost engagement; the flag is cleared once applied."""
@@ -315,6 +323,7 @@ class TierLadder(Component):
         self.accrued = np.zeros(world.partners)
         self.demoted_from = np.zeros(world.partners, dtype=np.int64)
         self.demotions: list[npt.NDArray[np.int64]] = []  # tier lost at each evaluation
+        self.levels: list[npt.NDArray[np.int64]] = []  # tier held after each evaluation
 
     def reached(self, measure: FloatArray) -> npt.NDArray[np.int64]:
         """Tier level earned by a period measure (0 = none)."""
@@ -359,6 +368,11 @@ class TierLadder(Component):
             below, np.where(demote, np.maximum(self.level - 1, earned), self.level), earned
         )
         self.grace = np.where(in_grace, self.grace - 1, grace)
+        self.levels.append(self.level.copy())
+
+    def tier_history(self) -> list[npt.NDArray[np.int64]] | None:
+        """Tier held after each evaluation."""
+        return self.levels
 
     def after_settle(self, engagement: FloatArray) -> None:
         """A demotion from tier level ``k`` costs ``k x demotion_penalty`` of engagement."""

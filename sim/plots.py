@@ -196,6 +196,46 @@ def quarter_hockey_stick(
     return fig
 
 
+def tier_names(results: RunResults, arm: str = "design") -> list[str]:
+    """Labels of tier levels for an arm's first tiered lever ("no tier" first)."""
+    program = results.scenario.design if arm == "design" else results.scenario.baseline
+    for lever in program.mechanics:
+        if lever.type in ("tiered_rebate", "tier_status"):
+            return ["no tier", *[tier.name for tier in lever.tiers]]
+    return []
+
+
+def tier_migration(results: RunResults, arm: str = "design") -> Figure:
+    """Partners by tier after each evaluation period: how the ladder's population moves.
+
+    Mean over replications of the number of partners in each tier level at
+    each period end (level 0: below the first tier, or not eligible).
+    """
+    tiers = results.tiers
+    rows = tiers[tiers["arm"] == arm] if len(tiers) else tiers
+    if rows.empty:
+        raise ValueError(f"no tier data for arm {arm!r}: its program has no tiered lever")
+    table = rows.groupby(["period", "tier"])["partners"].mean().unstack(fill_value=0.0)
+    names = tier_names(results, arm)
+    fig, ax = _figure(8, 4.5)
+    bottom = np.zeros(len(table))
+    periods = table.index.to_numpy() + 1
+    for level in table.columns:
+        label = names[level] if level < len(names) else f"level {level}"
+        values = table[level].to_numpy()
+        ax.bar(periods, values, bottom=bottom, color=PALETTE[level % len(PALETTE)], label=label)
+        bottom += values
+    ax.set_xticks(periods)
+    _labels(
+        ax,
+        "Evaluation period (quarter or year)",
+        "Partners (mean over worlds)",
+        f"Partners by tier after each period, {arm}",
+    )
+    ax.legend(title="Tier", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
 def segment_heatmap(
     segments: pd.DataFrame, design: str = "design", metric: str = "net_lift"
 ) -> Figure:

@@ -116,6 +116,9 @@ def _run(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Shown]]:
         _read_parquet(folder, "runs"),
         _read_parquet(folder, "segments"),
         _read_parquet(folder, "timeseries"),
+        pd.read_parquet(folder / "tiers.parquet")
+        if (folder / "tiers.parquet").exists()
+        else pd.DataFrame(),
     )
     text = (
         f"<p class='headline'>Net lift of <b>{html.escape(scenario.design.name)}</b> over "
@@ -144,6 +147,11 @@ def _run(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Shown]]:
             "Net lift by archetype and size band (mean over replications).",
             png(plots.segment_heatmap(results.segments)),
         )
+        if len(results.tiers) and (results.tiers["arm"] == "design").any():
+            yield (
+                "Partners by tier after each evaluation period, under the design.",
+                png(plots.tier_migration(results)),
+            )
 
     return text, figures()
 

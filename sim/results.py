@@ -73,6 +73,23 @@ def tables(outputs: list[ReplicationOutput]) -> tuple[pd.DataFrame, pd.DataFrame
     return runs, segments, pd.concat(series_frames, ignore_index=True)
 
 
+def tier_table(outputs: list[ReplicationOutput]) -> pd.DataFrame:
+    """Partners by tier level after each evaluation period, one row per arm and period.
+
+    Rows are (replication, arm, period, tier, partners); the table is empty when
+    no arm has a tiered lever. Level 0 is "no tier".
+    """
+    rows = [
+        (out.replication, arm, period, tier, int(count))
+        for out in outputs
+        for arm, result in out.arms.items()
+        if result.tiers is not None
+        for period, counts in enumerate(result.tiers)
+        for tier, count in enumerate(counts)
+    ]
+    return pd.DataFrame(rows, columns=["replication", "arm", "period", "tier", "partners"])
+
+
 def paired_differences(
     segments: pd.DataFrame, design: str, baseline: str = "baseline", by: str | None = None
 ) -> pd.DataFrame:
@@ -143,6 +160,7 @@ class RunResults:
     runs: pd.DataFrame
     segments: pd.DataFrame
     timeseries: pd.DataFrame
+    tiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # see ``tier_table``
     summary: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:

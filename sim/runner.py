@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,7 @@ from sim.state import MONEY
 from sim.world import QUARTER, World, build_world, stack_world
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 #: Per-partner totals summed by segment, in this column order.
 TOTALS = (
@@ -47,6 +49,7 @@ class ArmOutput:
     series: FloatArray  # [weeks, archetypes, len(SERIES)]
     quarterly_active_share: float  # mean share of partners with a win, per quarter
     top20_revenue_share: float
+    tiers: IntArray | None = None  # [periods, tier levels]: partners by tier after each period
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,18 @@ def summarize_arm(model: PartnerProgramModel, copy: int = 0) -> ArmOutput:
         series=model.series[:, copy :: world.copies],
         quarterly_active_share=active,
         top20_revenue_share=top_share(state.revenue[rows], 0.2),
+        tiers=tier_counts(model.parts[copy if len(model.parts) > 1 else 0].components, rows),
     )
+
+
+def tier_counts(components: list[Any], rows: npt.NDArray[np.bool_]) -> IntArray | None:
+    """Partners by tier level after each evaluation, for the program's first tiered lever."""
+    for component in components:
+        history = component.tier_history()
+        if history:
+            levels = int(max(h.max() for h in history)) + 1
+            return np.array([np.bincount(h[rows], minlength=levels) for h in history])
+    return None
 
 
 def top_share(values: FloatArray, share: float) -> float:

@@ -33,7 +33,7 @@ def test_run_report_has_the_headline_net_lift_and_its_figures(run_dir: Path) -> 
     headline = f"{money(net['mean'])} [95% CI {money(net['ci_low'])} to {money(net['ci_high'])}]"
     assert headline in text
     images = PNG.findall(text)
-    assert len(images) == 4  # distribution, cumulative, hockey stick, heatmap
+    assert len(images) == 5  # distribution, cumulative, hockey stick, heatmap, tiers
     assert all(base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n") for data in images)
     assert "http://" not in text and "https://" not in text  # opens offline
     assert "name: quickstart" in text  # the resolved scenario
@@ -60,7 +60,7 @@ def test_report_command_writes_the_file(run_dir: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     text = out.read_text()
-    assert "Net lift of <b>" in text and len(PNG.findall(text)) == 4
+    assert "Net lift of <b>" in text and len(PNG.findall(text)) == 5
     assert write_report(run_dir) == run_dir / "report.html"
 
 
