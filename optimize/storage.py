@@ -16,6 +16,7 @@ worker processes on its own host at once (each trial records ``host:pid``).
 
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 import warnings
@@ -141,6 +142,10 @@ def _dead(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] == "Z"
 
 
+#: Age after which a running trial that never named its worker counts as abandoned.
+UNNAMED_GRACE_SECONDS = 2.0
+
+
 def recover_stale_trials(study: optuna.Study) -> list[int]:
     """Fail and re-queue the running trials of dead workers on this host.
 
@@ -153,10 +158,19 @@ def recover_stale_trials(study: optuna.Study) -> list[int]:
         warnings.simplefilter("ignore", ExperimentalWarning)
         retry = RetryHeartbeatStaleTrialCallback(MAX_RETRY)
     failed = []
+    now = datetime.datetime.now()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker_host, _, pid = str(trial.user_attrs.get(WORKER_ATTR, "")).rpartition(":")
-        if worker_host != host or not pid.isdigit() or not _dead(int(pid)):
-            continue
+        worker = trial.user_attrs.get(WORKER_ATTR)
+        if worker is None:
+            # Killed between creating the trial and naming its worker: a live worker names
+            # itself within milliseconds, so a nameless trial this old has no owner.
+            started = trial.datetime_start
+            if started is None or (now - started).total_seconds() < UNNAMED_GRACE_SECONDS:
+                continue
+        else:
+            worker_host, _, pid = str(worker).rpartition(":")
+            if worker_host != host or not pid.isdigit() or not _dead(int(pid)):
+                continue
         try:
             study.tell(trial.number, state=TrialState.FAIL)
         except (ValueError, RuntimeError):  # finished meanwhile by someone else
