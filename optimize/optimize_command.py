@@ -33,18 +33,12 @@ def register(commands: Any) -> None:
         description="Search the design parameters of a scenario's search: section for the "
         "highest simulated net lift under its constraints, then re-check the best design "
         "on fresh replications. Re-running with the same study and storage resumes it.",
-        conflict_handler="resolve",  # --jobs and --out below replace the shared run options'
     )
     parser.add_argument("scenario", type=Path, help="scenario YAML file with a search: section")
-    add_run_options(parser)
-    parser.add_argument(
-        "--jobs",
-        type=integer(1, allow_all=True),
-        default=1,
-        help="worker processes sharing the storage; -1 for one per core",
-    )
-    parser.add_argument(
-        "--out", type=Path, help="results folder (default: results/<name>-optimize-<timestamp>)"
+    add_run_options(
+        parser,
+        jobs_help="worker processes sharing the storage; -1 for one per core",
+        out_help="results folder (default: results/<name>-optimize-<timestamp>)",
     )
     parser.add_argument(
         "--trials",

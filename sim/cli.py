@@ -60,24 +60,26 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Replications, seed, jobs and output folder, plus :func:`add_scenario_options`."""
-    parser.add_argument(
-        "--replications", type=integer(1), help="independent worlds (default: the scenario's)"
-    )
+def add_worker_options(
+    parser: argparse.ArgumentParser,
+    jobs_help: str = "worker processes; -1 for all cores (results do not change)",
+    out_help: str = "results folder (default: results/<name>-<timestamp>)",
+) -> None:
+    """Seed, jobs and output folder, plus :func:`add_scenario_options`."""
     parser.add_argument(
         "--seed", type=integer(0), help="root random seed (default: the scenario's)"
     )
-    parser.add_argument(
-        "--jobs",
-        type=integer(1, allow_all=True),
-        default=1,
-        help="worker processes; -1 for all cores (results do not change)",
-    )
-    parser.add_argument(
-        "--out", type=Path, help="results folder (default: results/<name>-<timestamp>)"
-    )
+    parser.add_argument("--jobs", type=integer(1, allow_all=True), default=1, help=jobs_help)
+    parser.add_argument("--out", type=Path, help=out_help)
     add_scenario_options(parser)
+
+
+def add_run_options(parser: argparse.ArgumentParser, **helps: str) -> None:
+    """Replications plus :func:`add_worker_options` (``helps``: its help texts)."""
+    parser.add_argument(
+        "--replications", type=integer(1), help="independent worlds (default: the scenario's)"
+    )
+    add_worker_options(parser, **helps)
 
 
 def run_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.cli import EXIT_OK, add_scenario_options, emit, integer
+from sim.cli import EXIT_OK, add_worker_options, emit, integer
 from sim.experiment_matrix import OVERALL, MatrixResults, run_matrix
 from sim.loading import load_scenario
 from sim.pilot import PilotResults, run_pilot
@@ -49,17 +49,7 @@ def _common_options(parser: argparse.ArgumentParser, simulations_help: str) -> N
         "--partners", type=integer(4), help="pilot size in partners, all arms together"
     )
     parser.add_argument("--weeks", type=integer(2), help="pilot duration in weeks")
-    parser.add_argument(
-        "--seed", type=integer(0), help="root random seed (default: the scenario's)"
-    )
-    parser.add_argument(
-        "--jobs",
-        type=integer(1, allow_all=True),
-        default=1,
-        help="worker processes; -1 for all cores (results do not change)",
-    )
-    parser.add_argument("--out", type=Path, help="results folder (default: results/<name>-...)")
-    add_scenario_options(parser)
+    add_worker_options(parser, out_help="results folder (default: results/<name>-...)")
 
 
 def _run_options(args: argparse.Namespace) -> dict[str, Any]:
