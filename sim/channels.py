@@ -9,7 +9,10 @@ partner managers, whose capacity is limited.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+import numpy.typing as npt
 
 from sim.components import BoolArray, Component, FloatArray
 from sim.levers import Nudge
@@ -31,8 +34,12 @@ class Channel(Component):
         self.respects_opt_out = OPT_OUT[spec.type]
         self.cost_per_contact = spec.cost_per_contact
         self.capacity = None if spec.managers is None else spec.managers * spec.contacts_per_manager
-        self.priority = np.argsort(-world.size, kind="stable")  # managers call big partners first
         self.sent = np.zeros(world.partners, dtype=bool)
+
+    @functools.cached_property
+    def priority(self) -> npt.NDArray[np.intp]:
+        """Partner rows, biggest first: managers call big partners first."""
+        return np.argsort(-self.world.size, kind="stable")
 
     def due(self, week: int) -> bool:
         """Whether this is a send week."""

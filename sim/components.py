@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from sim.pipeline import Pipeline, cycle_cdf, cycle_cdf_sum
+from sim.pipeline import Pipeline
 from sim.world import World
 
 FloatArray = npt.NDArray[np.float64]
@@ -44,6 +44,8 @@ class Outlook:
     sd_floor: FloatArray
     keep: FloatArray  # booked share of list value (1 - customer discount)
     _cache: dict[int, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    #: Each component's projection of its period this week (see ``Component.project``).
+    projections: dict[int, Projection] = field(default_factory=dict)
 
     def pipeline_until(self, last_week: int) -> tuple[FloatArray, FloatArray]:
         """Expected booked value and variance of open deals closing this week to ``last_week``."""
@@ -51,6 +53,16 @@ class Outlook:
             mean, var = self.pipeline.outlook(self.week, last_week)
             self._cache[last_week] = (mean * self.keep, var * self.keep**2)
         return self._cache[last_week]
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A period measure as a partner sees it this week."""
+
+    mean: FloatArray  # expected measure at the period end
+    sd: FloatArray  # its standard deviation
+    revenue: FloatArray  # expected revenue still to book in the period, $
+    this_week: FloatArray  # share of this week's new deals that close in the period
 
 
 @dataclass
@@ -100,7 +112,6 @@ class Component:
     def __init__(self, world: World, audience: BoolArray) -> None:
         self.world = world
         self.eligible = audience
-        self._closing: dict[int, tuple[FloatArray, FloatArray]] = {}
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Add this component's modifiers for the week."""
@@ -127,20 +138,25 @@ class Component:
         """Tier level of each partner after each evaluation (0 = none), if the lever has tiers."""
         return None
 
-    def closing_shares(self, weeks_left: int) -> tuple[FloatArray, FloatArray]:
-        """Shares of this week's, and of the coming weeks', arrivals that close in time.
+    def project(self, outlook: Outlook, end: int, measure: FloatArray, weight: float) -> Projection:
+        """Where the period measure ending in week ``end`` is heading, as partners see it.
 
-        Returns ``F(weeks_left)`` and ``sum_{m < weeks_left} F(m)`` with ``F`` the
-        cycle-length distribution, per partner; cached since cycles are traits.
+        The measure so far, plus ``weight`` x the revenue expected to book by
+        ``end``: open deals due by then and new deals that arrive and close in
+        time; its sd adds the pipeline's and the new flow's variances (at least
+        half a deal). Computed once per week per component, since the effort
+        signal and near-threshold targeting both need it.
         """
-        if weeks_left not in self._closing:
-            traits = self.world.traits
-            bounds = (traits.cycle_weeks_min, traits.cycle_weeks_max)
-            self._closing[weeks_left] = (
-                cycle_cdf(weeks_left, *bounds),
-                cycle_cdf_sum(weeks_left, *bounds),
-            )
-        return self._closing[weeks_left]
+        seen = outlook.projections.get(id(self))
+        if seen is None:
+            open_mean, open_var = outlook.pipeline_until(end)
+            this_week, later = self.world.closing_shares(end - outlook.week)
+            coming = this_week + later
+            revenue = open_mean + outlook.flow * coming
+            sd = np.maximum(np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor)
+            seen = Projection(measure + weight * revenue, weight * sd, revenue, this_week)
+            outlook.projections[id(self)] = seen
+        return seen
 
 
 def per_archetype(

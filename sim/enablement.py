@@ -78,8 +78,8 @@ class MarketingFund(Component):
         self.balance = self.balance - self.claims
         self.claimed += self.claims
         self.spend = self.claims / (1.0 - self.spec.co_investment)
-        slot = (week + self.lag) % self.pipeline.shape[0]
-        self.pipeline[slot, np.arange(self.world.partners)] += self.spend
+        rows = np.flatnonzero(claiming)
+        self.pipeline[(week + self.lag[rows]) % self.pipeline.shape[0], rows] += self.spend[rows]
         due = self.pipeline[week % self.pipeline.shape[0]].copy()
         self.pipeline[week % self.pipeline.shape[0]] = 0.0
         self.stock = self.stock * self.decay + due

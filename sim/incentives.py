@@ -36,7 +36,7 @@ from sim.levers import (
     TieredRebate,
     TierStatus,
 )
-from sim.schedule import Schedule, ladder
+from sim.schedule import Schedule, ladder, threshold_pull
 from sim.world import QUARTER, World
 
 PeriodSpec = TieredRebate | GrowthRebate | Accelerator | Bonus
@@ -104,29 +104,30 @@ class PeriodReward(Component):
         return None if cap is None else per_archetype(self.world, cap)
 
     def _schedule(self) -> Schedule:
-        """This period's schedule; ineligible partners get no breakpoints."""
+        """This period's schedule; ineligible partners get no breakpoints.
+
+        Arrays are ``[K, partners]``, one row per breakpoint.
+        """
         spec, world, n = self.spec, self.world, self.world.partners
-        mask = self.eligible[:, None]
+        mask = self.eligible
         if isinstance(spec, TieredRebate):
-            thresholds = np.column_stack([per_archetype(world, t.threshold) for t in spec.tiers])
+            thresholds = np.vstack([per_archetype(world, t.threshold) for t in spec.tiers])
             rates = np.array([t.rate for t in spec.tiers])
             thresholds = np.where(mask, thresholds, np.inf)
             if self.pays_on_revenue:  # the points set the tier; the tier's rate acts on revenue
-                steps = np.broadcast_to(np.diff(rates, prepend=0.0), thresholds.shape)
-                return Schedule(thresholds, steps, np.zeros_like(thresholds))
-            return ladder(thresholds, rates, spec.basis == "retroactive", self._cap())
+                steps = np.diff(rates, prepend=0.0)[:, None]
+                return Schedule.by_breakpoint(thresholds, steps, 0.0)
+            return ladder(thresholds.T, rates, spec.basis == "retroactive", self._cap())
         if isinstance(spec, GrowthRebate):
-            base = np.where(mask, (self._prior() * (1.0 + spec.growth_target))[:, None], np.inf)
-            return Schedule(base, np.full((n, 1), spec.rate), np.zeros((n, 1)), self._cap())
+            base = np.where(mask, self._prior() * (1.0 + spec.growth_target), np.inf)[None]
+            return Schedule.by_breakpoint(base, spec.rate, 0.0, self._cap())
         if isinstance(spec, Accelerator):
-            points = np.where(mask, np.column_stack([np.zeros(n), self.quota]), np.inf)
-            slopes = np.column_stack(
-                [np.full(n, spec.base_rate), np.full(n, spec.accelerated_rate - spec.base_rate)]
-            )
-            return Schedule(points, slopes, np.zeros((n, 2)), self._cap())
-        threshold = np.where(mask, per_archetype(world, spec.threshold)[:, None], np.inf)
-        amount = per_archetype(world, spec.amount, missing=0.0)[:, None]
-        return Schedule(threshold, np.zeros((n, 1)), amount)
+            points = np.where(mask, np.vstack([np.zeros(n), self.quota]), np.inf)
+            slopes = np.array([[spec.base_rate], [spec.accelerated_rate - spec.base_rate]])
+            return Schedule.by_breakpoint(points, slopes, 0.0, self._cap())
+        threshold = np.where(mask, per_archetype(world, spec.threshold), np.inf)[None]
+        amount = per_archetype(world, spec.amount, missing=0.0)[None]
+        return Schedule.by_breakpoint(threshold, 0.0, amount)
 
     # -- money --------------------------------------------------------------------
     def points(self, outcome: Outcome) -> FloatArray:
@@ -150,8 +151,7 @@ class PeriodReward(Component):
         if self.pays_on_revenue:
             # The points schedule's slopes are the steps in rate: summed over the tiers
             # reached they give the tier's rate, paid on the period's revenue.
-            reached = measure[:, None] >= self.schedule.breakpoints
-            rate = (reached * self.schedule.slopes).sum(axis=1)
+            rate = self.schedule.slope_at(measure)
             cap = self._cap()
             revenue = self.period_revenue + extra
             reward = np.clip(rate * revenue, 0.0, np.inf if cap is None else cap)
@@ -165,7 +165,7 @@ class PeriodReward(Component):
             return None
         payout = self.earned()
         if isinstance(self.spec, TieredRebate):
-            reached = (self.measure[:, None] >= self.schedule.breakpoints).sum(axis=1)
+            reached = self.schedule.reached(self.measure)
             self.levels.append(np.where(self.eligible, reached, 0).astype(np.int64))
         band = self.world.traits.near_miss_band
         target = self.schedule.next_breakpoint(self.measure)
@@ -198,29 +198,19 @@ class PeriodReward(Component):
 
     def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Period-end measure (mean, sd), expected period revenue, this week's share in time."""
-        end = self.period_end(outlook.week)
-        open_mean, open_var = outlook.pipeline_until(end)
-        this_week, later = self.closing_shares(end - outlook.week)
-        coming = this_week + later
-        revenue = open_mean + outlook.flow * coming
-        mean = self.measure + self.weight * revenue
-        sd = self.weight * np.maximum(
-            np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor
-        )
-        return mean, sd, self.period_revenue + revenue, this_week
+        seen = self.project(outlook, self.period_end(outlook.week), self.measure, self.weight)
+        return seen.mean, seen.sd, self.period_revenue + seen.revenue, seen.this_week
 
     def _marginal(self, mean: FloatArray, sd: FloatArray, revenue: FloatArray) -> FloatArray:
         """Expected reward per extra $ of period revenue, given the measure's outlook."""
         if not self.pays_on_revenue:
             return self.schedule.marginal(mean, sd) * self.weight
         # E[rate] plus the pull of each tier: a step in rate times the period's revenue.
-        rate = self.schedule.marginal(mean, sd)
-        pull = Schedule(
-            self.schedule.breakpoints,
-            np.zeros_like(self.schedule.slopes),
-            self.schedule.slopes * revenue[:, None],
-        )
-        return rate + pull.marginal(mean, sd) * self.weight
+        schedule = self.schedule
+        rate = schedule.marginal(mean, sd)
+        # [K, partners] views of the schedule's own rows
+        pull = threshold_pull(schedule.breakpoints.T, schedule.slopes.T * revenue, mean, sd)
+        return rate + pull * self.weight
 
     def fresh_signal(self, outlook: Outlook) -> FloatArray:
         """Reward per $ of a typical later period, computed once per period.
@@ -306,10 +296,12 @@ class TierLadder(Component):
         self.period_weeks = WEEKS_PER[spec.period]
         self.weight = spec.scorecard.revenue / 1000.0 if spec.measure == "points" else 1.0
         self.scorecard = spec.scorecard if spec.measure == "points" else None
-        self.thresholds = np.column_stack([per_archetype(world, t.threshold) for t in spec.tiers])
-        self.thresholds[~audience] = np.inf
+        # [tiers, partners], so that sums over tiers run along contiguous rows
+        self.thresholds = np.vstack([per_archetype(world, t.threshold) for t in spec.tiers])
+        self.thresholds[:, ~audience] = np.inf
         self.rebate = np.array([0.0, *[t.rebate_rate for t in spec.tiers]])
         self.mdf = np.array([0.0, *[t.mdf_rate for t in spec.tiers]])
+        self._tier_numbers = np.arange(1, len(spec.tiers) + 1)[:, None]
         self.win = np.array([0.0, *[t.win_rate_boost for t in spec.tiers]])
         self.lead = np.array([0.0, *[t.lead_boost for t in spec.tiers]])
         prior = (
@@ -327,7 +319,7 @@ class TierLadder(Component):
 
     def reached(self, measure: FloatArray) -> npt.NDArray[np.int64]:
         """Tier level earned by a period measure (0 = none)."""
-        return (measure[:, None] >= self.thresholds).sum(axis=1)
+        return (measure >= self.thresholds).sum(axis=0)
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Win-rate and lead benefits of the tier held."""
@@ -384,21 +376,14 @@ class TierLadder(Component):
     def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Expected period-end measure, its sd, and the share of this week's deals in time."""
         end = (outlook.week // self.period_weeks + 1) * self.period_weeks - 1
-        open_mean, open_var = outlook.pipeline_until(end)
-        this_week, later = self.closing_shares(end - outlook.week)
-        coming = this_week + later
-        mean = self.measure + self.weight * (open_mean + outlook.flow * coming)
-        sd = self.weight * np.maximum(
-            np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor
-        )
-        return mean, sd, this_week
+        seen = self.project(outlook, end, self.measure, self.weight)
+        return seen.mean, seen.sd, seen.this_week
 
     def gap(self, outlook: Outlook) -> FloatArray:
         """Relative shortfall of the projected measure below the next tier (inf if none)."""
 
         def next_tier(measure: FloatArray) -> FloatArray:
-            ahead = np.where(self.thresholds > measure[:, None], self.thresholds, np.inf)
-            return ahead.min(axis=1)
+            return np.where(self.thresholds > measure, self.thresholds, np.inf).min(axis=0)
 
         return relative_gap(self.projected(outlook)[0], next_tier)
 
@@ -413,16 +398,14 @@ class TierLadder(Component):
         traits = self.world.traits
         mean, sd, this_week = self.projected(outlook)
         next_revenue = outlook.flow * self.period_weeks  # a later period, in steady state
-        margin = traits.partner_margin[:, None]
-        value = next_revenue[:, None] * (
-            self.rebate + margin * (self.win + self.lead) + 0.5 * self.mdf
+        # The gain from tier k - 1 to tier k, per $ of next period's revenue, [tiers, 1]
+        rebate, boost, mdf = (
+            np.diff(v)[:, None] for v in (self.rebate, self.win + self.lead, self.mdf)
         )
-        jumps = np.diff(value, axis=1)
-        held = (np.arange(1, len(self.spec.tiers) + 1) <= self.level[:, None]) & (
-            self.grace[:, None] > 0
-        )
-        jumps = np.where(held, 0.0, jumps)
-        pull = Schedule(self.thresholds, np.zeros_like(jumps), jumps).marginal(mean, sd)
+        jumps = next_revenue * (rebate + traits.partner_margin * boost + 0.5 * mdf)
+        held = (self._tier_numbers <= self.level) & (self.grace > 0)
+        jumps[held] = 0.0
+        pull = threshold_pull(self.thresholds, jumps, mean, sd)
         value_now = self.rebate[self.level] + this_week * pull * self.weight
         return np.where(self.eligible, value_now, 0.0)
 
@@ -489,9 +472,9 @@ class SpiffReward(Component):
         week, spec = outlook.week, self.spec
         if week > spec.end_week:
             return None
-        in_window = self.closing_shares(spec.end_week - week)[0]
+        in_window = self.world.closing_shares(spec.end_week - week)[0]
         if week < spec.start_week:
-            in_window = in_window - self.closing_shares(spec.start_week - 1 - week)[0]
+            in_window = in_window - self.world.closing_shares(spec.start_week - 1 - week)[0]
         per_dollar = spec.amount_per_deal * spec.line_share / np.maximum(self.world.deal_value, 1.0)
         return np.where(self.eligible, per_dollar * in_window, 0.0)
 

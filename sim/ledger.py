@@ -75,11 +75,12 @@ class Ledger:
         """Deferred rewards of partners who churned this week are forfeited; returns the amounts."""
         if not self.vest_weeks:
             return np.zeros_like(self.deferred)
-        lost = np.where(churned, self.deferred, 0.0)
-        if lost.any():
+        lost = self.deferred * churned
+        rows = np.flatnonzero(lost)
+        if rows.size:
             self.forfeited += lost
             self.deferred -= lost
-            self.queue[:, churned] = 0.0
+            self.queue[:, rows] = 0.0
         return lost
 
     def claw_back(self, returned: FloatArray) -> FloatArray:

@@ -126,6 +126,9 @@ class PartnerProgramModel(mesa.Model):
         record_partners: keep per-partner weekly series of revenue, gross
             profit and program cost in ``model.partner_series`` (memory grows
             with partners x weeks; off by default).
+        consume_world: let the run use ``world``'s opening pipeline in place
+            instead of copying it, for a world used once (saves the pipeline's
+            memory, its largest part; the world must not be reused).
 
     The scenario is kept as ``model.spec`` because Mesa reserves
     ``model.scenario`` for its own experimental scenarios.
@@ -142,6 +145,7 @@ class PartnerProgramModel(mesa.Model):
         programs: Sequence[Program] | None = None,
         assignment: npt.NDArray[np.integer] | None = None,
         record_partners: bool = False,
+        consume_world: bool = False,
     ) -> None:
         seed = _root_seed(scenario.seed if rng is None else rng)
         super().__init__(rng=seed)
@@ -151,7 +155,8 @@ class PartnerProgramModel(mesa.Model):
         self.replication = replication
         self.program = scenario.design if arm == "design" else scenario.baseline
         self.world = world if world is not None else build_world(scenario, replication, seed=seed)
-        self.pipeline = self.world.pipeline.copy()
+        private = world is None or consume_world
+        self.pipeline = self.world.pipeline if private else self.world.pipeline.copy()
         self.state = self.world.start.carried_over()
         self.parts = self._programs(programs, assignment)
         self.timing = TimingGame(self.world)
@@ -173,7 +178,8 @@ class PartnerProgramModel(mesa.Model):
             if record_partners
             else {}
         )
-        self.series = np.zeros((self.horizon, len(self.world.starts), len(SERIES)))
+        self._starts = self.world.starts
+        self.series = np.zeros((self.horizon, len(self._starts), len(SERIES)))
         self.quarter_active_share: list[float] = []
         self._rules = {name: self._rule_groups(name) for name in _RULES}
         self._agents_built = False
@@ -182,8 +188,9 @@ class PartnerProgramModel(mesa.Model):
         self._nudge_decay = _decay(traits.nudge_half_life_weeks)
         self._habituation_decay = _decay(traits.habituation_half_life_weeks)
         self._wallet_decay = _decay(traits.wallet_half_life_weeks)
-        self._frame = np.empty((len(SERIES), self.world.partners))
-        self._counts = np.diff(np.append(self.world.starts, self.world.partners))
+        self._counts = np.diff(np.append(self._starts, self.world.partners))
+        # Each row's (block, status) cell, to count partners by status in one ``bincount``.
+        self._block = np.repeat(np.arange(len(self._starts)), self._counts) * _STATUSES
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
 
     def _programs(
@@ -367,9 +374,8 @@ class PartnerProgramModel(mesa.Model):
         if not channels:
             return contacts, strength, cost
         reachable = state.status != CHURNED
-        gap = (
-            self._gap(outlook) if any(c.spec.target == "near_threshold" for c in channels) else None
-        )
+        near = any(c.spec.target == "near_threshold" and c.due(self.week) for c in channels)
+        gap = self._gap(outlook) if near else None
         for channel in channels:
             sent = channel.contacts(
                 self.week, reachable, state.opted_out, gap, state.weeks_since_win
@@ -514,11 +520,11 @@ class PartnerProgramModel(mesa.Model):
         bump = traits.engagement_on_win * won + traits.engagement_on_payout * paid
         state.engagement += np.minimum(bump, 1.0) * (1.0 - state.engagement)
 
-        state.weeks_since_win = np.where(won, 0.0, state.weeks_since_win + 1.0)
+        state.weeks_since_win += 1.0
+        state.weeks_since_win[won] = 0.0
         alive = state.status != CHURNED
-        lapsed = state.weeks_since_win > traits.dormancy_weeks
-        state.status = np.where(alive & won, ACTIVE, state.status).astype(np.int8)
-        state.status = np.where(alive & lapsed, DORMANT, state.status).astype(np.int8)
+        state.status[alive & won] = ACTIVE
+        state.status[alive & (state.weeks_since_win > traits.dormancy_weeks)] = DORMANT
         churn = (state.status == DORMANT) & (draws["churn"] < traits.churn_rate)
         state.status[churn] = CHURNED
         state.won_this_quarter |= won
@@ -557,38 +563,36 @@ class PartnerProgramModel(mesa.Model):
             state.active_quarters += state.won_this_quarter
             state.won_this_quarter[:] = False
         moves = week.moves
-        zero = np.zeros(self.world.partners)
-        deferred = sum((p.ledger.deferred for p in self.parts), zero)
-        columns = (
-            week.revenue,
-            week.gross_profit,
-            week.discounts,
-            cost,
-            week.rewards,
-            week.contact_cost,
-            week.other_cost,
-            week.contacts,
-            state.effort,
-            state.engagement,
-            state.status == ACTIVE,
-            state.status == DORMANT,
-            state.status == CHURNED,
-            self.pipeline.open_expected * (state.status != CHURNED),
-            zero if moves is None else moves.pulled,
-            zero if moves is None else moves.pushed,
-            zero if moves is None else moves.flagged,
-            week.returned,
-            week.forfeited,
-            week.clawed_back,
-            deferred,
-        )
-        frame = self._frame
-        for j, column in enumerate(columns):
-            frame[j] = column
-        sums = np.add.reduceat(frame, self.world.starts, axis=1)
+        deferred = sum((p.ledger.deferred for p in self.parts), 0.0 * state.effort)
+        status = np.bincount(self._block + state.status, minlength=self._block[-1] + _STATUSES)
+        by_status = status.reshape(-1, _STATUSES).T
+        columns = {
+            "revenue": week.revenue,
+            "gross_profit": week.gross_profit,
+            "discounts": week.discounts,
+            "program_cost": cost,
+            "rewards": week.rewards,
+            "contact_cost": week.contact_cost,
+            "other_cost": week.other_cost,
+            "contacts": week.contacts,
+            "effort": state.effort,
+            "engagement": state.engagement,
+            "open_pipeline": self.pipeline.open_expected * (state.status != CHURNED),
+            "returned": week.returned,
+            "forfeited": week.forfeited,
+            "clawed_back": week.clawed_back,
+            "deferred": deferred,
+        }
+        if moves is not None:
+            columns.update(pulled_forward=moves.pulled, pushed_out=moves.pushed)
+            columns["timing_flags"] = moves.flagged.astype(np.float64)
+        row = self.series[self.week]
+        for name, column in columns.items():
+            row[:, _SERIES_INDEX[name]] = np.add.reduceat(column, self._starts)
+        for name, code in (("active", ACTIVE), ("dormant", DORMANT), ("churned", CHURNED)):
+            row[:, _SERIES_INDEX[f"{name}_partners"]] = by_status[code]
         for name in _MEAN_SERIES:
-            sums[_SERIES_INDEX[name]] /= self._counts
-        self.series[self.week] = sums.T
+            row[:, _SERIES_INDEX[name]] /= self._counts
 
     def weekly_total(self, name: str) -> float:
         """Last week's total of a series over all partners (the mean for effort, engagement)."""
@@ -629,6 +633,7 @@ class PartnerProgramModel(mesa.Model):
 
 _RULES = ("choose_effort", "activity_multiplier", "nudge_response", "opt_out_probability")
 _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
+_STATUSES = max(ACTIVE, DORMANT, CHURNED) + 1
 
 #: Model-level series for Mesa's DataCollector: this week's totals (means for
 #: effort and engagement) over all partners.

@@ -193,10 +193,9 @@ class Pipeline:
         """A pipeline whose partner ``i`` is this one's partner ``rows[i]``."""
         twin = Pipeline.__new__(Pipeline)
         twin.ring_weeks = self.ring_weeks
+        # ``take`` keeps the rows of the ring contiguous (``a[:, rows]`` may not).
         twin.won, twin.expected, twin.variance = (
-            self.won[:, rows],
-            self.expected[:, rows],
-            self.variance[:, rows],
+            np.take(ring, rows, axis=1) for ring in (self.won, self.expected, self.variance)
         )
         twin.open_expected = self.open_expected[rows]
         twin._rows = np.arange(rows.size)

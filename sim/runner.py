@@ -148,6 +148,7 @@ def run_replication(
             world=stacked,
             programs=programs,
             assignment=stacked.copy,
+            consume_world=True,
         ).run()
         outputs = {label: summarize_arm(model, copy) for copy, label in enumerate(arms)}
     return ReplicationOutput(replication, outputs, world.archetypes, world.band_names)

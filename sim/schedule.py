@@ -31,6 +31,9 @@ class Schedule:
 
     Breakpoints are ascending along each row; ``inf`` marks an unused one.
     ``cap`` is the most one partner can earn per period (``inf`` for none).
+    The arrays are kept transposed, ``[K, partners]``, for the weekly
+    arithmetic: a sum over K contiguous rows is many times faster than a sum
+    along a short last axis.
     """
 
     def __init__(
@@ -40,42 +43,101 @@ class Schedule:
         jumps: FloatArray,
         cap: FloatArray | None = None,
     ) -> None:
-        self.breakpoints = np.asarray(breakpoints, dtype=np.float64)
-        self.slopes = np.where(np.isfinite(self.breakpoints), slopes, 0.0)
-        self.jumps = np.where(np.isfinite(self.breakpoints), jumps, 0.0)
-        n = self.breakpoints.shape[0]
+        self._setup(
+            *(
+                np.ascontiguousarray(np.asarray(a, dtype=np.float64).T)
+                for a in (breakpoints, slopes, jumps)
+            ),
+            cap,
+        )
+
+    @classmethod
+    def by_breakpoint(
+        cls,
+        breakpoints: FloatArray,
+        slopes: FloatArray,
+        jumps: FloatArray,
+        cap: FloatArray | None = None,
+    ) -> Schedule:
+        """The schedule of arrays given ``[K, partners]`` (one row per breakpoint)."""
+        schedule = cls.__new__(cls)
+        k, n = np.shape(breakpoints)
+        schedule._setup(
+            *(
+                np.broadcast_to(np.asarray(a, dtype=np.float64), (k, n))
+                for a in (breakpoints, slopes, jumps)
+            ),
+            cap,
+        )
+        return schedule
+
+    @property
+    def breakpoints(self) -> FloatArray:
+        """Breakpoints ``[partners, K]``."""
+        return self._points_t.T
+
+    @property
+    def slopes(self) -> FloatArray:
+        """Slope changes at the breakpoints ``[partners, K]`` (0 where unused)."""
+        return self._slopes_t.T
+
+    @property
+    def jumps(self) -> FloatArray:
+        """Jumps at the breakpoints ``[partners, K]`` (0 where unused)."""
+        return self._jumps_t.T
+
+    def _setup(
+        self, points: FloatArray, slopes: FloatArray, jumps: FloatArray, cap: FloatArray | None
+    ) -> None:
+        points = np.ascontiguousarray(points)
+        finite = np.isfinite(points)
+        self._points_t = points
+        self._slopes_t = np.where(finite, slopes, 0.0)
+        self._jumps_t = np.where(finite, jumps, 0.0)
+        n = points.shape[1]
         self.cap = np.full(n, np.inf) if cap is None else np.asarray(cap, dtype=np.float64)
-        self._finite = np.where(np.isfinite(self.breakpoints), self.breakpoints, 0.0)
+        effective = (self._slopes_t > 0) | (self._jumps_t > 0)
+        self._paying = np.where(effective, self._points_t, np.inf)
         self.cap_point, levels = self._cap_point()
         # For the signal: breakpoints at or below 0 are always passed (the measure is never
-        # negative), so their slopes are a constant; a jump counts only up to the cap; columns
+        # negative), so their slopes are a constant; a jump counts only up to the cap; rows
         # that change nothing are dropped.
-        passed = self.breakpoints <= 0
-        jumps = np.minimum(self.jumps, np.maximum(self.cap[:, None] - levels, 0.0))
-        self._base_slope = np.where(passed, self.slopes, 0.0).sum(axis=1)
-        live = ((self.slopes != 0) | (jumps != 0)) & ~passed
-        keep = live.any(axis=0)
-        self._points = np.where(live, self.breakpoints, np.inf)[:, keep]
-        self._slopes = np.where(live, self.slopes, 0.0)[:, keep]
-        self._jumps = np.where(live, jumps, 0.0)[:, keep]
+        passed = self._points_t <= 0
+        jumps = np.minimum(self._jumps_t, np.maximum(self.cap - levels, 0.0))
+        self._base_slope = np.where(passed, self._slopes_t, 0.0).sum(axis=0)
+        live = ((self._slopes_t != 0) | (jumps != 0)) & ~passed
+        keep = live.any(axis=1)
+        self._points = np.where(live, self._points_t, np.inf)[keep]
+        self._slopes = np.where(live, self._slopes_t, 0.0)[keep]
+        self._jumps = np.where(live, jumps, 0.0)[keep]
+        self._has_slopes = bool(self._slopes.any())
+        self._has_jumps = bool(self._jumps.any())
         self._capped = bool(np.isfinite(self.cap_point).any())
 
     @property
     def constant(self) -> FloatArray | None:
         """The marginal reward when no outlook can change it (no threshold ahead, no cap)."""
-        if self._points.shape[1] or self._capped:
+        if self._points.shape[0] or self._capped:
             return None
         return self._base_slope
 
     def uncapped(self, measure: FloatArray) -> FloatArray:
         """R(S) before the cap."""
-        over = measure[:, None] - self.breakpoints
-        earned = (np.maximum(over, 0.0) * self.slopes).sum(axis=1)
-        return earned + ((over >= 0) * self.jumps).sum(axis=1)
+        over = measure - self._points_t
+        earned = (np.maximum(over, 0.0) * self._slopes_t).sum(axis=0)
+        return earned + ((over >= 0) * self._jumps_t).sum(axis=0)
 
     def reward(self, measure: FloatArray) -> FloatArray:
         """The reward earned on period measure ``S``: ``min(R(S), cap)``, never negative."""
         return np.clip(self.uncapped(measure), 0.0, self.cap)
+
+    def reached(self, measure: FloatArray) -> npt.NDArray[np.int64]:
+        """How many breakpoints ``S`` has reached (the tier level of a ladder)."""
+        return (measure >= self._points_t).sum(axis=0)
+
+    def slope_at(self, measure: FloatArray) -> FloatArray:
+        """The slope of R at ``S``: the slope changes of the breakpoints reached, summed."""
+        return ((measure >= self._points_t) * self._slopes_t).sum(axis=0)
 
     def marginal(self, mean: FloatArray, sd: FloatArray) -> FloatArray:
         """The derivative of E[min(R(S), cap)] in the mean, for S ~ Normal(mean, sd).
@@ -85,39 +147,40 @@ class Schedule:
         """
         below_cap = ndtr((self.cap_point - mean) / sd) if self._capped else 1.0
         slope = self._base_slope * below_cap
-        if self._points.shape[1]:
-            t = (self._points - mean[:, None]) / sd[:, None]
-            reached = np.maximum(np.asarray(below_cap)[..., None] - ndtr(t), 0.0)
-            slope = slope + (reached * self._slopes).sum(axis=1)
-            if self._jumps.any():
-                density = np.exp(-0.5 * t * t) * INV_SQRT_2PI
-                slope += (density * self._jumps).sum(axis=1) / sd
+        if not (self._has_slopes or self._has_jumps):
+            return slope
+        z = self._points - mean
+        z /= sd
+        if self._has_slopes:
+            reached = ndtr(z)
+            np.subtract(below_cap, reached, out=reached)
+            np.maximum(reached, 0.0, out=reached)
+            reached *= self._slopes
+            slope = slope + reached.sum(axis=0)
+        if self._has_jumps:
+            slope = slope + jump_pull(z, self._jumps, sd)
         return slope
 
     def next_breakpoint(self, measure: FloatArray) -> FloatArray:
         """The lowest breakpoint strictly above ``S`` with a positive effect (``inf`` if none)."""
-        effective = (self.slopes > 0) | (self.jumps > 0)
-        ahead = np.where(
-            effective & (self.breakpoints > measure[:, None]), self.breakpoints, np.inf
-        )
-        return ahead.min(axis=1)
+        return np.where(self._paying > measure, self._paying, np.inf).min(axis=0)
 
     def _cap_point(self) -> tuple[FloatArray, FloatArray]:
         """Where the capped reward stops growing (``inf`` if never); R before each breakpoint."""
-        n, k = self.breakpoints.shape
+        k, n = self._points_t.shape
         point = np.full(n, np.inf)
-        levels = np.zeros((n, k))
+        levels = np.zeros((k, n))
         if not np.isfinite(self.cap).any():
             return point, levels
         level = np.zeros(n)  # R just before the current breakpoint
         slope = np.zeros(n)  # slope of R between breakpoints
         last = np.zeros(n)
         for j in range(k):
-            at = self._finite[:, j]
-            live = np.isfinite(self.breakpoints[:, j])
+            live = np.isfinite(self._points_t[j])
+            at = np.where(live, self._points_t[j], 0.0)
             before = level + slope * np.maximum(at - last, 0.0)
-            levels[:, j] = before
-            after = before + self.jumps[:, j]
+            levels[j] = before
+            after = before + self._jumps_t[j]
             # The cap is crossed on the segment before this breakpoint, or by its jump.
             on_segment = live & np.isinf(point) & (before >= self.cap) & (slope > 0)
             point = np.where(
@@ -127,12 +190,38 @@ class Schedule:
             point = np.where(by_jump, at, point)
             level = np.where(live, after, level)
             last = np.where(live, at, last)
-            slope = np.where(live, slope + self.slopes[:, j], slope)
+            slope = np.where(live, slope + self._slopes_t[j], slope)
         beyond = np.isinf(point) & (slope > 0) & np.isfinite(self.cap)
         point = np.where(
             beyond, last + np.maximum(self.cap - level, 0.0) / np.maximum(slope, 1e-300), point
         )
         return point, levels
+
+
+def jump_pull(z: FloatArray, jumps: FloatArray, sd: FloatArray) -> FloatArray:
+    """``sum_k jump_k * phi(z_k) / sd``: the pull of thresholds ``[K, partners]`` within reach.
+
+    ``z`` holds the standardized distances ``(T_k - mean) / sd``; thresholds
+    at or below 0 must carry no jump (they are always passed).
+    """
+    density = z * z
+    density *= -0.5
+    np.exp(density, out=density)
+    density *= jumps
+    return density.sum(axis=0) * INV_SQRT_2PI / sd
+
+
+def threshold_pull(
+    thresholds: FloatArray, jumps: FloatArray, mean: FloatArray, sd: FloatArray
+) -> FloatArray:
+    """The pull of jumps ``[K, partners]`` at ``thresholds`` on S ~ Normal(mean, sd).
+
+    The derivative in the mean of the expected sum of the jumps reached;
+    thresholds at or below 0 are always passed and do not pull.
+    """
+    z = thresholds - mean
+    z /= sd
+    return jump_pull(z, np.where(thresholds > 0, jumps, 0.0), sd)
 
 
 def ladder(

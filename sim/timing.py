@@ -80,11 +80,13 @@ class TimingGame:
             ahead += np.where(j <= traits.pull_weeks, pipeline.won[(week + j) % ring], 0.0)
         ahead *= traits.movable_share  # customers willing to close early (list value)
 
+        as_planned = [reward.earned(due) for reward in ending]
+
         def value(now: FloatArray, later: FloatArray) -> FloatArray:
             """Perceived change in rewards from booking ``now`` more this period, ``later`` next."""
             total = np.zeros_like(now)
-            for reward in ending:
-                total += reward.earned(due + now) - reward.earned(due)
+            for reward, planned in zip(ending, as_planned, strict=True):
+                total += reward.earned(due + now) - planned
                 total += later * reward.fresh_signal(outlook)
             return total * scale
 

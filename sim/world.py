@@ -8,14 +8,14 @@ the same whatever the design.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from agents import ACTIVE, ARCHETYPES, DORMANT, Partner, Traits
 from sim.market import demand_index
-from sim.pipeline import DealTerms, Opportunities, Pipeline, arrivals
+from sim.pipeline import DealTerms, Opportunities, Pipeline, arrivals, cycle_cdf, cycle_cdf_sum
 from sim.scenario import Scenario
 from sim.state import PartnerState
 from sim.streams import stream
@@ -52,11 +52,28 @@ class World:
     copies: int = 1  # > 1: the world repeated, one copy per arm (see ``stack_world``)
     source_row: IntArray | None = None  # row of the drawn world each row repeats
     copy: npt.NDArray[np.int64] | None = None  # which copy each row belongs to
+    _closing: dict[int, tuple[FloatArray, FloatArray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def partners(self) -> int:
         """Number of partner rows (all copies)."""
         return self.size.size
+
+    def closing_shares(self, weeks_left: int) -> tuple[FloatArray, FloatArray]:
+        """Shares of this week's, and of the coming weeks', arrivals that close in time.
+
+        Returns ``F(weeks_left)`` and ``sum_{m < weeks_left} F(m)`` with ``F`` the
+        cycle-length distribution, per partner; cached, since cycles are traits.
+        """
+        if weeks_left not in self._closing:
+            bounds = (self.traits.cycle_weeks_min, self.traits.cycle_weeks_max)
+            self._closing[weeks_left] = (
+                cycle_cdf(weeks_left, *bounds),
+                cycle_cdf_sum(weeks_left, *bounds),
+            )
+        return self._closing[weeks_left]
 
     @property
     def starts(self) -> IntArray:
