@@ -51,13 +51,17 @@ class Ledger:
         return (1.0 - share) + share * deferral_value if self.open else 0.0 * deferral_value
 
     def accrue(self, week: int, earned: FloatArray, revenue: FloatArray) -> FloatArray:
-        """Book rewards earned this week; returns what accrues after the budget."""
-        self.revenue += revenue
-        total = float(earned[self.audience].sum())
-        if total > self.budget_left:
-            earned = earned * (self.budget_left / total)
-            total = self.budget_left
-        self.budget_left -= total
+        """Book rewards earned this week on ``revenue``; returns what accrues after the budget.
+
+        Only the audience's revenue counts (it sets the reward rate that clawback recovers).
+        """
+        self.revenue += revenue * self.audience
+        if self.guardrails.budget is not None:
+            total = float(earned[self.audience].sum())
+            if total > self.budget_left:
+                earned = earned * (self.budget_left / total)
+                total = self.budget_left
+            self.budget_left -= total
         self.accrued += earned
         if not self.vest_weeks:  # no deferral: everything is paid at once
             self.paid += earned
@@ -84,13 +88,14 @@ class Ledger:
         return lost
 
     def claw_back(self, returned: FloatArray) -> FloatArray:
-        """With clawback on, recover the rewards paid on returned revenue; returns the amounts.
+        """With clawback on, recover the rewards paid on returned revenue (of the audience).
 
         The reward on a returned dollar is taken at the partner's average
         reward rate so far (accrued / revenue), at most what it was paid.
         """
         if not self.guardrails.clawback or not returned.any():
             return np.zeros_like(returned)
+        returned = returned * self.audience
         rate = np.divide(
             self.accrued, self.revenue, out=np.zeros_like(returned), where=self.revenue > 0
         )

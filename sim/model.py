@@ -281,7 +281,7 @@ class PartnerProgramModel(mesa.Model):
         activity = self._apply("activity_multiplier", state.engagement, state.status)
         flow_rate = world.base_rate * self.demand[t] * activity * state.wallet * (1.0 + boosts.flow)
         win_rate = np.minimum(traits.win_rate * (1.0 + boosts.win_rate), 1.0)
-        terms = world.terms.boosted(boosts.deal_size)
+        terms = world.terms.boosted(boosts.deal_size) if boosts.deal_size.any() else world.terms
         outlook = self._outlook(flow_rate * state.effort * win_rate, terms.deal_value)
 
         contacts, strength, contact_cost = self._nudge(draws, outlook)
@@ -504,8 +504,8 @@ class PartnerProgramModel(mesa.Model):
                 cost = component.costs(t)
                 if cost is not None:
                     other += cost
-            rewards += parts.ledger.accrue(t, earned, outcome.revenue * parts.audience)
-            clawed += parts.ledger.claw_back(returned * parts.audience)
+            rewards += parts.ledger.accrue(t, earned, outcome.revenue)
+            clawed += parts.ledger.claw_back(returned)
             for component in parts.components:
                 component.after_settle(self.state.engagement)
         return rewards, np.zeros(n), clawed, other

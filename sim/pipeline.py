@@ -140,8 +140,9 @@ class Pipeline:
         targets = (self.won, self.expected, self.variance)
         if np.ndim(arrival_week) == 0:
             # One week: at most one arrival per partner, so (close week, row) pairs are unique.
+            cells = cols * self.won.shape[1] + rows
             for target, amount in zip(targets, amounts, strict=True):
-                target[cols, rows] += amount
+                target.reshape(-1)[cells] += amount
             self.open_expected[rows] += expected
         else:
             for target, amount in zip(targets, amounts, strict=True):

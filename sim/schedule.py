@@ -107,12 +107,21 @@ class Schedule:
         self._base_slope = np.where(passed, self._slopes_t, 0.0).sum(axis=0)
         live = ((self._slopes_t != 0) | (jumps != 0)) & ~passed
         keep = live.any(axis=1)
-        self._points = np.where(live, self._points_t, np.inf)[keep]
-        self._slopes = np.where(live, self._slopes_t, 0.0)[keep]
-        self._jumps = np.where(live, jumps, 0.0)[keep]
+        # Partners whose signal depends on the outlook (a threshold ahead or a cap); the
+        # others' signal is their constant slope, so the weekly arithmetic skips them.
+        capped = np.isfinite(self.cap_point)
+        in_play = live.any(axis=0) | capped
+        rows = None if in_play.all() else np.flatnonzero(in_play)
+        self._rows = rows
+        subset = slice(None) if rows is None else rows
+        self._in_play_base = self._base_slope[subset]
+        self._in_play_cap = self.cap_point[subset]
+        self._points = np.where(live, self._points_t, np.inf)[keep][:, subset]
+        self._slopes = np.where(live, self._slopes_t, 0.0)[keep][:, subset]
+        self._jumps = np.where(live, jumps, 0.0)[keep][:, subset]
         self._has_slopes = bool(self._slopes.any())
         self._has_jumps = bool(self._jumps.any())
-        self._capped = bool(np.isfinite(self.cap_point).any())
+        self._capped = bool(capped.any())
 
     @property
     def constant(self) -> FloatArray | None:
@@ -145,8 +154,17 @@ class Schedule:
         Each slope counts where ``T_k <= S < S_cap`` and each jump (up to the
         cap) by the density at its threshold.
         """
-        below_cap = ndtr((self.cap_point - mean) / sd) if self._capped else 1.0
-        slope = self._base_slope * below_cap
+        rows = self._rows
+        if rows is None:
+            return self._marginal_in_play(mean, sd)
+        slope = self._base_slope.copy()
+        slope[rows] = self._marginal_in_play(mean[rows], sd[rows])
+        return slope
+
+    def _marginal_in_play(self, mean: FloatArray, sd: FloatArray) -> FloatArray:
+        """:meth:`marginal` for the partners in play (all, or those in ``_rows``)."""
+        below_cap = ndtr((self._in_play_cap - mean) / sd) if self._capped else 1.0
+        slope = self._in_play_base * below_cap
         if not (self._has_slopes or self._has_jumps):
             return slope
         z = self._points - mean
