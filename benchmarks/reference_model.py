@@ -194,11 +194,12 @@ class ReferencePartner(mesa.Agent):
         self.weeks_since_win = float(start.weeks_since_win[row])
         self.wallet = float(start.wallet[row])
         self.attraction = float(start.attraction[row])
-        pipeline = world.pipeline
-        self.ring = pipeline.ring_weeks
-        self.won_ring = pipeline.won[:, row].tolist()
-        self.expected_ring = pipeline.expected[:, row].tolist()
-        self.variance_ring = pipeline.variance[:, row].tolist()
+        ring = world.pipeline.ring_of(row)
+        column = row - ring.rows.start
+        self.ring = ring.weeks
+        self.won_ring = ring.won[:, column].tolist()
+        self.expected_ring = ring.expected[:, column].tolist()
+        self.variance_ring = ring.variance[:, column].tolist()
         self.rebate = rebate
         self.revenue = self.rewards = 0.0
         self.weekly: dict[str, list[float]] = {name: [] for name in SERIES}
@@ -253,7 +254,7 @@ class ReferencePartner(mesa.Agent):
         rebate = self.rebate
         end = (t // rebate.period + 1) * rebate.period - 1
         open_mean = open_var = 0.0
-        for week in range(t, end + 1):
+        for week in range(t, min(end, t + self.ring - 1) + 1):  # no deal closes beyond the ring
             open_mean += self.expected_ring[week % self.ring]
             open_var += self.variance_ring[week % self.ring]
         open_mean *= self.keep

@@ -9,6 +9,7 @@ only the expected value and its variance, which the effort rule uses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,70 +109,153 @@ def cycle_cdf_sum(weeks: int, cycle_min: FloatArray, cycle_max: FloatArray) -> F
     return a * (a + 1.0) / (2.0 * span) + np.maximum(weeks - cycle_min - span, 0.0)
 
 
-class Pipeline:
-    """Open deals per partner in a ring buffer indexed by close week modulo its length.
+class Ring:
+    """The open deals of one block of partner rows, by close week modulo ``weeks``.
 
-    Arrays are ``[ring_weeks, partners]`` so summing a run of close weeks reads
-    contiguous memory.
+    Arrays are ``[weeks, partners in the block]`` so summing a run of close
+    weeks reads contiguous memory. ``weeks`` exceeds the longest time to close
+    of any deal of the block, so every open deal closes within the next
+    ``weeks`` weeks and no two close weeks share a slot.
     """
 
-    def __init__(self, partners: int, ring_weeks: int) -> None:
-        self.ring_weeks = ring_weeks
-        shape = (ring_weeks, partners)
+    def __init__(self, rows: slice, weeks: int) -> None:
+        self.rows = rows
+        self.weeks = weeks
+        shape = (weeks, rows.stop - rows.start)
         self.won = np.zeros(shape)  # list value that will book in that week
         self.expected = np.zeros(shape)  # partner's expectation: value x win rate
         self.variance = np.zeros(shape)  # value^2 x p (1 - p)
-        self.open_expected = np.zeros(partners)  # sum of ``expected`` over the ring
-        self._rows = np.arange(partners)
 
-    def add(self, arrival_week: int | IntArray, new: Opportunities) -> None:
-        """Schedule arrivals to close ``cycle`` weeks after their ``arrival_week``.
-
-        ``arrival_week`` is one week for all, or one per arrival (the history).
-        """
-        if new.rows.size == 0:
-            return
-        if new.cycle.max() >= self.ring_weeks:
-            raise ValueError("a sales cycle is longer than the pipeline ring")
-        rows, value, p = new.rows, new.value, new.win_rate
-        cols = (arrival_week + new.cycle) % self.ring_weeks
-        expected = value * p
-        amounts = (np.where(new.won, value, 0.0), expected, value * expected * (1.0 - p))
-        targets = (self.won, self.expected, self.variance)
-        if np.ndim(arrival_week) == 0:
-            # One week: at most one arrival per partner, so (close week, row) pairs are unique.
-            cells = cols * self.won.shape[1] + rows
-            for target, amount in zip(targets, amounts, strict=True):
-                target.reshape(-1)[cells] += amount
-            self.open_expected[rows] += expected
-        else:
-            for target, amount in zip(targets, amounts, strict=True):
-                np.add.at(target, (cols, rows), amount)
-            np.add.at(self.open_expected, rows, expected)
-
-    def close(self, week: int) -> FloatArray:
-        """Book the deals closing this week and clear their slot; returns won list value."""
-        col = week % self.ring_weeks
-        won = self.won[col].copy()
-        self.open_expected -= self.expected[col]
-        self.won[col] = 0.0
-        self.expected[col] = 0.0
-        self.variance[col] = 0.0
-        return won
+    @property
+    def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Won value, expected value and variance."""
+        return self.won, self.expected, self.variance
 
     def outlook(self, first_week: int, last_week: int) -> tuple[FloatArray, FloatArray]:
-        """Expected value and variance of deals closing in ``[first_week, last_week]``."""
-        if last_week < first_week:
-            zero = np.zeros(self.won.shape[1])
-            return zero, zero.copy()
-        if last_week - first_week >= self.ring_weeks:
-            raise ValueError("outlook longer than the pipeline ring")
-        a, b = first_week % self.ring_weeks, last_week % self.ring_weeks
+        """Expected value and variance of deals closing in ``[first_week, last_week]``.
+
+        Weeks past the ring's reach hold no deals.
+        """
+        last_week = min(last_week, first_week + self.weeks - 1)
+        a, b = first_week % self.weeks, last_week % self.weeks
         if a <= b:
             return self.expected[a : b + 1].sum(axis=0), self.variance[a : b + 1].sum(axis=0)
         mean = self.expected[a:].sum(axis=0) + self.expected[: b + 1].sum(axis=0)
         var = self.variance[a:].sum(axis=0) + self.variance[: b + 1].sum(axis=0)
         return mean, var
+
+    def take(self, columns: IntArray, rows: slice) -> Ring:
+        """A ring of this one's partner ``columns`` (block-relative), placed at ``rows``."""
+        twin = Ring.__new__(Ring)
+        twin.rows, twin.weeks = rows, self.weeks
+        # ``take`` keeps the rows of the ring contiguous (``a[:, columns]`` may not).
+        twin.won, twin.expected, twin.variance = (np.take(a, columns, axis=1) for a in self.arrays)
+        return twin
+
+    def copy(self) -> Ring:
+        """An independent copy."""
+        return self.take(np.arange(self.rows.stop - self.rows.start), self.rows)
+
+
+class Pipeline:
+    """Open deals per partner: one :class:`Ring` per block of rows (per archetype in a world).
+
+    A block's ring is as long as its partners' deals can take to close, so
+    partners with short sales cycles (resellers) hold a short ring: the
+    pipeline's memory follows the cycles, not the longest cycle of any partner.
+    """
+
+    def __init__(
+        self, partners: int, ring_weeks: int, blocks: Sequence[tuple[slice, int]] | None = None
+    ) -> None:
+        blocks = [(slice(0, partners), ring_weeks)] if blocks is None else blocks
+        self.rings = [Ring(rows, weeks) for rows, weeks in blocks]
+        self.ring_weeks = max(weeks for _, weeks in blocks)  # the longest ring
+        self.open_expected = np.zeros(partners)  # sum of ``expected`` over the ring
+
+    # -- one ring: the arrays themselves ----------------------------------------------
+    @property
+    def won(self) -> FloatArray:
+        """``[ring_weeks, partners]`` won value by close week (a pipeline of one ring only)."""
+        return self._single().won
+
+    @property
+    def expected(self) -> FloatArray:
+        """``[ring_weeks, partners]`` expected value by close week (one ring only)."""
+        return self._single().expected
+
+    @property
+    def variance(self) -> FloatArray:
+        """``[ring_weeks, partners]`` variance by close week (one ring only)."""
+        return self._single().variance
+
+    def _single(self) -> Ring:
+        if len(self.rings) != 1:
+            raise ValueError("this pipeline holds one ring per block; use its rings")
+        return self.rings[0]
+
+    def ring_of(self, row: int) -> Ring:
+        """The ring that holds partner ``row``."""
+        return next(r for r in self.rings if r.rows.start <= row < r.rows.stop)
+
+    # -- operations --------------------------------------------------------------------
+    def add(self, arrival_week: int | IntArray, new: Opportunities) -> None:
+        """Schedule arrivals to close ``cycle`` weeks after their ``arrival_week``.
+
+        ``arrival_week`` is one week for all, or one per arrival (the history).
+        """
+        rows, value, p = new.rows, new.value, new.win_rate
+        expected = value * p
+        amounts = (np.where(new.won, value, 0.0), expected, value * expected * (1.0 - p))
+        close = arrival_week + new.cycle
+        one_week = np.ndim(arrival_week) == 0
+        for ring in self.rings:
+            if len(self.rings) == 1:
+                pick: slice | IntArray = slice(None)
+            else:
+                pick = np.flatnonzero((rows >= ring.rows.start) & (rows < ring.rows.stop))
+            if np.max(new.cycle[pick], initial=0) >= ring.weeks:
+                raise ValueError("a sales cycle is longer than the pipeline ring")
+            local = rows[pick] - ring.rows.start
+            cols = close[pick] % ring.weeks
+            if one_week:
+                # One week: at most one arrival per partner, so (close week, row) pairs are unique.
+                cells = cols * ring.won.shape[1] + local
+                for target, amount in zip(ring.arrays, amounts, strict=True):
+                    target.reshape(-1)[cells] += amount[pick]
+            else:
+                for target, amount in zip(ring.arrays, amounts, strict=True):
+                    np.add.at(target, (cols, local), amount[pick])
+        if one_week:
+            self.open_expected[rows] += expected
+        else:
+            np.add.at(self.open_expected, rows, expected)
+
+    def due(self, week: int) -> FloatArray:
+        """Won list value of the deals due in ``week`` (within every ring's reach)."""
+        return self._joined([r.won[week % r.weeks] for r in self.rings])
+
+    def close(self, week: int) -> FloatArray:
+        """Book the deals closing this week and clear their slot; returns won list value."""
+        won = self.due(week)  # a new array: the slot is cleared below
+        if len(self.rings) == 1:
+            won = won.copy()
+        for ring in self.rings:
+            col = week % ring.weeks
+            self.open_expected[ring.rows] -= ring.expected[col]
+            for array in ring.arrays:
+                array[col] = 0.0
+        return won
+
+    def outlook(self, first_week: int, last_week: int) -> tuple[FloatArray, FloatArray]:
+        """Expected value and variance of deals closing in ``[first_week, last_week]``."""
+        if last_week < first_week:
+            zero = np.zeros(self.open_expected.size)
+            return zero, zero.copy()
+        parts = [ring.outlook(first_week, last_week) for ring in self.rings]
+        if len(parts) == 1:
+            return parts[0]
+        return self._joined([m for m, _ in parts]), self._joined([v for _, v in parts])
 
     def move(
         self, share: FloatArray, from_week: int, to_week: int, survive: FloatArray | float = 1.0
@@ -180,37 +264,46 @@ class Pipeline:
 
         Only ``survive`` of the moved deals arrive (a pushed deal can be lost).
         """
-        if not np.any(share):
-            return
-        a, b = from_week % self.ring_weeks, to_week % self.ring_weeks
-        for ring in (self.won, self.expected, self.variance):
-            moved = ring[a] * share
-            ring[a] -= moved
-            ring[b] += moved * survive
-            if ring is self.expected:
-                self.open_expected -= moved * (1.0 - survive)
+        per_partner = np.ndim(survive) > 0
+        for ring in self.rings:
+            rows = ring.rows
+            part = share[rows]
+            kept = survive[rows] if per_partner else survive  # type: ignore[index]
+            a, b = from_week % ring.weeks, to_week % ring.weeks
+            for array in (ring.won, ring.expected, ring.variance):
+                moved = array[a] * part
+                array[a] -= moved
+                array[b] += moved * kept
+                if array is ring.expected:
+                    self.open_expected[rows] -= moved * (1.0 - kept)
 
     def gather(self, rows: IntArray) -> Pipeline:
-        """A pipeline whose partner ``i`` is this one's partner ``rows[i]``."""
+        """A pipeline whose partner ``i`` is this one's partner ``rows[i]``.
+
+        The rows of each block must stay together (as in a stacked world).
+        """
         twin = Pipeline.__new__(Pipeline)
         twin.ring_weeks = self.ring_weeks
-        # ``take`` keeps the rows of the ring contiguous (``a[:, rows]`` may not).
-        twin.won, twin.expected, twin.variance = (
-            np.take(ring, rows, axis=1) for ring in (self.won, self.expected, self.variance)
-        )
+        twin.rings = []
+        for ring in self.rings:
+            where = np.flatnonzero((rows >= ring.rows.start) & (rows < ring.rows.stop))
+            if where.size == 0:
+                continue
+            if where[-1] - where[0] + 1 != where.size:
+                raise ValueError("gathered rows must keep each block of the pipeline together")
+            placed = slice(int(where[0]), int(where[-1]) + 1)
+            twin.rings.append(ring.take(rows[where] - ring.rows.start, placed))
         twin.open_expected = self.open_expected[rows]
-        twin._rows = np.arange(rows.size)
         return twin
 
     def copy(self) -> Pipeline:
         """An independent copy (each arm mutates its own)."""
         twin = Pipeline.__new__(Pipeline)
         twin.ring_weeks = self.ring_weeks
-        twin.won, twin.expected, twin.variance, twin.open_expected = (
-            self.won.copy(),
-            self.expected.copy(),
-            self.variance.copy(),
-            self.open_expected.copy(),
-        )
-        twin._rows = self._rows
+        twin.rings = [ring.copy() for ring in self.rings]
+        twin.open_expected = self.open_expected.copy()
         return twin
+
+    @staticmethod
+    def _joined(parts: list[FloatArray]) -> FloatArray:
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -70,14 +70,13 @@ class TimingGame:
         if not ending or week >= last_week:
             return None
         traits = self.world.traits
-        ring = pipeline.ring_weeks
         discount, funded = traits.pull_discount, traits.discount_funding
         booked_share = self.keep * (1.0 - discount * (1.0 - funded))  # our revenue per list $
         unit_cost = self.keep * discount * (traits.partner_margin * (1.0 - funded) + funded)
-        due = pipeline.won[week % ring] * self.keep  # booked this week if nothing moves
+        due = pipeline.due(week) * self.keep  # booked this week if nothing moves
         ahead = np.zeros_like(due)
         for j in range(1, min(self.max_pull, last_week - week) + 1):
-            ahead += np.where(j <= traits.pull_weeks, pipeline.won[(week + j) % ring], 0.0)
+            ahead += np.where(j <= traits.pull_weeks, pipeline.due(week + j), 0.0)
         ahead *= traits.movable_share  # customers willing to close early (list value)
 
         as_planned = [reward.earned(due) for reward in ending]
@@ -116,7 +115,7 @@ class TimingGame:
             moved = share * traits.movable_share * (j <= traits.pull_weeks)
             pipeline.move(moved, week + j, week)
         push_share = push * traits.movable_share
-        pushed = push_share * pipeline.won[week % ring]
+        pushed = push_share * pipeline.due(week)
         pipeline.move(push_share, week, week + 1, survive=1.0 - traits.push_loss)
         crossed = np.zeros(due.size, dtype=bool)
         for reward in ending:

@@ -65,15 +65,19 @@ class World:
         """Shares of this week's, and of the coming weeks', arrivals that close in time.
 
         Returns ``F(weeks_left)`` and ``sum_{m < weeks_left} F(m)`` with ``F`` the
-        cycle-length distribution, per partner; cached, since cycles are traits.
+        cycle-length distribution, per partner. Cycles are archetype traits, so
+        the shares are cached per archetype block and spread over its rows.
         """
         if weeks_left not in self._closing:
-            bounds = (self.traits.cycle_weeks_min, self.traits.cycle_weeks_max)
+            firsts = [rows.start for rows in self.slices]
+            bounds = (self.traits.cycle_weeks_min[firsts], self.traits.cycle_weeks_max[firsts])
             self._closing[weeks_left] = (
                 cycle_cdf(weeks_left, *bounds),
                 cycle_cdf_sum(weeks_left, *bounds),
             )
-        return self._closing[weeks_left]
+        counts = [rows.stop - rows.start for rows in self.slices]
+        this_week, later = self._closing[weeks_left]
+        return np.repeat(this_week, counts), np.repeat(later, counts)
 
     @property
     def starts(self) -> IntArray:
@@ -142,10 +146,12 @@ PRIOR_WEEKS = 4 * QUARTER
 MAX_APPROVAL_WEEKS = 13
 
 
-def ring_weeks(scenario: Scenario) -> int:
-    """Length of the pipeline ring: longer than any cycle plus any delay, and than a year."""
-    longest = max(scenario.archetype_params(a).cycle_weeks_max for a in ARCHETYPES)
-    return max(longest + MAX_APPROVAL_WEEKS + 2, 53)
+def ring_weeks(cycle_weeks_max: int) -> int:
+    """Length of a pipeline ring: longer than any cycle plus any approval delay.
+
+    At least 16 weeks, so deals can always be pulled forward by up to 13 weeks.
+    """
+    return cycle_weeks_max + MAX_APPROVAL_WEEKS + 2
 
 
 def build_world(scenario: Scenario, replication: int, seed: int | None = None) -> World:
@@ -198,7 +204,11 @@ def build_world(scenario: Scenario, replication: int, seed: int | None = None) -
             cycle_min=traits.cycle_weeks_min,
             cycle_max=traits.cycle_weeks_max,
         ),
-        pipeline=Pipeline(n, ring_weeks(scenario)),
+        pipeline=Pipeline(
+            n,
+            max(ring_weeks(p.cycle_weeks_max) for p in params),
+            [(rows, ring_weeks(p.cycle_weeks_max)) for rows, p in zip(slices, params, strict=True)],
+        ),
         start=PartnerState.fresh(
             traits.engagement_baseline, np.full(n, ACTIVE, dtype=np.int8), np.zeros(n)
         ),
