@@ -10,12 +10,14 @@ partner managers, whose capacity is limited.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
 from sim.components import BoolArray, Component, FloatArray
 from sim.levers import Nudge
+from sim.schedule import ALL, Rows
 from sim.world import World
 
 #: Response to one contact relative to an email, by channel (Zhang, Kumar and
@@ -51,13 +53,13 @@ class Channel(Component):
         week: int,
         reachable: BoolArray,
         opted_out: BoolArray,
-        gap: FloatArray,
+        gap: Callable[[Rows], FloatArray],
         weeks_since_win: FloatArray,
     ) -> BoolArray:
         """Partners contacted this week: eligible, reachable, targeted, within capacity.
 
-        ``gap`` is each partner's projected relative shortfall below its next
-        threshold (``inf`` if none), for ``near_threshold`` targeting.
+        ``gap(rows)`` gives partner ``rows``' projected relative shortfall below
+        their next threshold (``inf`` if none), for ``near_threshold`` targeting.
         """
         if not self.due(week):
             self.sent = np.zeros_like(reachable)
@@ -67,7 +69,7 @@ class Channel(Component):
             chosen &= ~opted_out
         spec = self.spec
         if spec.target == "near_threshold":
-            chosen &= (gap > 0) & (gap <= spec.near_threshold_share)
+            chosen = self._near_threshold(chosen, gap)
         elif spec.target == "lapsing":
             chosen &= weeks_since_win >= spec.lapsing_weeks
         if self.capacity is not None and chosen.sum() > self.capacity:
@@ -77,6 +79,29 @@ class Channel(Component):
             chosen[self.priority[keep]] = True
         self.sent = chosen
         return chosen
+
+    def _near_threshold(self, chosen: BoolArray, gap: Callable[[Rows], FloatArray]) -> BoolArray:
+        """The ``chosen`` partners projected within ``near_threshold_share`` below a threshold.
+
+        With limited manager capacity only the biggest such partners are
+        called, so candidates are examined biggest first, a batch at a time,
+        until the capacity is filled: the same partners as examining everyone.
+        """
+        share = self.spec.near_threshold_share
+        if self.capacity is None:
+            shortfall = gap(ALL)
+            return chosen & (shortfall > 0) & (shortfall <= share)
+        candidates = self.priority[chosen[self.priority]]
+        near = np.zeros_like(chosen)
+        found, start, batch = 0, 0, max(8 * self.capacity, 1024)
+        while found < self.capacity and start < candidates.size:
+            rows = candidates[start : start + batch]
+            shortfall = gap(rows)
+            hits = rows[(shortfall > 0) & (shortfall <= share)][: self.capacity - found]
+            near[hits] = True
+            found += hits.size
+            start, batch = start + batch, 2 * batch
+        return near
 
     def contact_costs(self) -> FloatArray:
         """Cost of this week's contacts, per partner."""

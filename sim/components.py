@@ -154,7 +154,10 @@ class Component:
             coming = this_week + later
             revenue = open_mean + outlook.flow * coming
             sd = np.maximum(np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor)
-            seen = Projection(measure + weight * revenue, weight * sd, revenue, this_week)
+            if weight != 1.0:  # points: revenue in points
+                seen = Projection(measure + weight * revenue, weight * sd, revenue, this_week)
+            else:
+                seen = Projection(measure + revenue, sd, revenue, this_week)
             outlook.projections[id(self)] = seen
         return seen
 

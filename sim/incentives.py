@@ -10,8 +10,6 @@ periods, valued at a typical fresh period.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import numpy.typing as npt
 
@@ -36,7 +34,7 @@ from sim.levers import (
     TieredRebate,
     TierStatus,
 )
-from sim.schedule import Schedule, ladder, threshold_pull
+from sim.schedule import ALL, Rows, Schedule, ladder, threshold_pull
 from sim.world import QUARTER, World
 
 PeriodSpec = TieredRebate | GrowthRebate | Accelerator | Bonus
@@ -254,19 +252,20 @@ class PeriodReward(Component):
             value -= this_week * spec.ratchet * np.maximum(later - spec.base_rate, 0.0)
         return np.where(self.eligible, value, 0.0)
 
-    def gap(self, outlook: Outlook) -> FloatArray:
-        """Relative shortfall of the projected measure below the next threshold (inf if none)."""
-        return relative_gap(self.projected(outlook)[0], self.schedule.next_breakpoint)
+    def gap(self, outlook: Outlook, rows: Rows = ALL) -> FloatArray:
+        """Relative shortfall of the projected measure below the next threshold (inf if none).
+
+        For partner ``rows`` only, if given.
+        """
+        mean = self.projected(outlook)[0][rows]
+        return relative_gap(mean, self.schedule.next_breakpoint(mean, rows))
 
 
-def relative_gap(
-    mean: FloatArray, next_threshold: Callable[[FloatArray], FloatArray]
-) -> FloatArray:
+def relative_gap(mean: FloatArray, target: FloatArray) -> FloatArray:
     """``(T - mean) / T`` for the next threshold ``T`` above the projected measure (inf if none)."""
-    target = next_threshold(mean)
-    finite = np.isfinite(target) & (target > 0)
-    gap = (np.where(finite, target, mean) - mean) / np.where(finite, target, 1.0)
-    return np.where(finite, gap, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):  # no threshold ahead: inf / inf
+        gap = (target - mean) / target
+    return np.where(np.isfinite(target) & (target > 0), gap, np.inf)
 
 
 def scorecard_points(card: Scorecard, outcome: Outcome) -> FloatArray:
@@ -379,13 +378,14 @@ class TierLadder(Component):
         seen = self.project(outlook, end, self.measure, self.weight)
         return seen.mean, seen.sd, seen.this_week
 
-    def gap(self, outlook: Outlook) -> FloatArray:
-        """Relative shortfall of the projected measure below the next tier (inf if none)."""
+    def gap(self, outlook: Outlook, rows: Rows = ALL) -> FloatArray:
+        """Relative shortfall of the projected measure below the next tier (inf if none).
 
-        def next_tier(measure: FloatArray) -> FloatArray:
-            return np.where(self.thresholds > measure, self.thresholds, np.inf).min(axis=0)
-
-        return relative_gap(self.projected(outlook)[0], next_tier)
+        For partner ``rows`` only, if given.
+        """
+        mean = self.projected(outlook)[0][rows]
+        thresholds = self.thresholds[:, rows]
+        return relative_gap(mean, np.where(thresholds > mean, thresholds, np.inf).min(axis=0))
 
     def signal(self, outlook: Outlook) -> FloatArray:
         """Rebate of the tier held, plus the pull of the next tier's value.
@@ -404,7 +404,7 @@ class TierLadder(Component):
         )
         jumps = next_revenue * (rebate + traits.partner_margin * boost + 0.5 * mdf)
         held = (self._tier_numbers <= self.level) & (self.grace > 0)
-        jumps[held] = 0.0
+        np.copyto(jumps, 0.0, where=held)
         pull = threshold_pull(self.thresholds, jumps, mean, sd)
         value_now = self.rebate[self.level] + this_week * pull * self.weight
         return np.where(self.eligible, value_now, 0.0)

@@ -52,6 +52,7 @@ from sim.market import demand_index, supply_capacity
 from sim.pipeline import arrivals
 from sim.program import ProgramParts, build_program
 from sim.scenario import Program, Scenario
+from sim.schedule import Rows
 from sim.streams import WeeklyDraws
 from sim.timing import TimingGame, TimingMoves
 from sim.world import QUARTER, World, build_world
@@ -374,12 +375,16 @@ class PartnerProgramModel(mesa.Model):
         if not channels:
             return contacts, strength, cost
         reachable = state.status != CHURNED
-        near = any(c.spec.target == "near_threshold" and c.due(self.week) for c in channels)
-        gap = self._gap(outlook) if near else None
+
+        def gap(rows: Rows) -> FloatArray:
+            return self._gap(outlook, rows)
+
         for channel in channels:
             sent = channel.contacts(
                 self.week, reachable, state.opted_out, gap, state.weeks_since_win
             )
+            if not sent.any():
+                continue
             contacts += sent
             strength += sent * channel.strength
             cost += channel.contact_costs()
@@ -393,10 +398,12 @@ class PartnerProgramModel(mesa.Model):
             state.habituation += contacts
         return contacts, strength, cost
 
-    def _gap(self, outlook: Outlook) -> FloatArray:
-        """Each partner's smallest projected relative shortfall below a threshold."""
-        gaps = [c.gap(outlook) for c in self.components if hasattr(c, "gap")]
-        return np.minimum.reduce(gaps) if gaps else np.full(self.world.partners, np.inf)
+    def _gap(self, outlook: Outlook, rows: Rows) -> FloatArray:
+        """Partner ``rows``' smallest projected relative shortfall below a threshold."""
+        gaps = [c.gap(outlook, rows) for c in self.components if hasattr(c, "gap")]
+        if gaps:
+            return np.minimum.reduce(gaps)
+        return np.full(self.world.partners, np.inf)[rows]
 
     def _perceived_share(self) -> FloatArray:
         """What a reward dollar is worth to each partner under its program's guardrails."""
@@ -521,12 +528,13 @@ class PartnerProgramModel(mesa.Model):
         state.engagement += np.minimum(bump, 1.0) * (1.0 - state.engagement)
 
         state.weeks_since_win += 1.0
-        state.weeks_since_win[won] = 0.0
+        np.copyto(state.weeks_since_win, 0.0, where=won)
         alive = state.status != CHURNED
-        state.status[alive & won] = ACTIVE
-        state.status[alive & (state.weeks_since_win > traits.dormancy_weeks)] = DORMANT
+        np.copyto(state.status, ACTIVE, where=alive & won)
+        lapsed = state.weeks_since_win > traits.dormancy_weeks
+        np.copyto(state.status, DORMANT, where=alive & lapsed)
         churn = (state.status == DORMANT) & (draws["churn"] < traits.churn_rate)
-        state.status[churn] = CHURNED
+        np.copyto(state.status, CHURNED, where=churn)
         state.won_this_quarter |= won
 
     def _account(self, week: Week) -> None:

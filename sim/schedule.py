@@ -24,6 +24,9 @@ from scipy.special import ndtr
 FloatArray = npt.NDArray[np.float64]
 
 INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+#: Which partners a computation is about: all of them, or some rows.
+Rows = slice | npt.NDArray[np.intp]
+ALL = slice(None)
 
 
 class Schedule:
@@ -179,9 +182,13 @@ class Schedule:
             slope = slope + jump_pull(z, self._jumps, sd)
         return slope
 
-    def next_breakpoint(self, measure: FloatArray) -> FloatArray:
-        """The lowest breakpoint strictly above ``S`` with a positive effect (``inf`` if none)."""
-        return np.where(self._paying > measure, self._paying, np.inf).min(axis=0)
+    def next_breakpoint(self, measure: FloatArray, rows: Rows = ALL) -> FloatArray:
+        """The lowest breakpoint strictly above ``S`` with a positive effect (``inf`` if none).
+
+        ``measure`` is that of partner ``rows`` (default all).
+        """
+        paying = self._paying[:, rows]
+        return np.where(paying > measure, paying, np.inf).min(axis=0)
 
     def _cap_point(self) -> tuple[FloatArray, FloatArray]:
         """Where the capped reward stops growing (``inf`` if never); R before each breakpoint."""

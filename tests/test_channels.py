@@ -7,6 +7,7 @@ manager capacity and contact costs hold over a whole horizon.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -50,11 +51,12 @@ def send(
     weeks_since_win: np.ndarray | None = None,
 ) -> np.ndarray:
     """Whom ``nudge`` contacts; by default everyone is reachable, in, near nothing, winning."""
+    shortfall = np.full(N, np.inf) if gap is None else gap
     return nudge.contacts(
         week,
         np.ones(N, dtype=bool) if reachable is None else reachable,
         np.zeros(N, dtype=bool) if opted_out is None else opted_out,
-        np.full(N, np.inf) if gap is None else gap,
+        lambda rows: shortfall[rows],
         np.zeros(N) if weeks_since_win is None else weeks_since_win,
     )
 
@@ -170,3 +172,28 @@ def test_model_respects_capacity_and_charges_every_contact() -> None:
         assert model.weekly_total("contact_cost") == pytest.approx(60.0 * contacts[-1])
     assert contacts == [8.0 if week % 2 == 0 else 0.0 for week in range(13)]
     assert not model.state.opted_out.any()  # calls cannot be opted out of
+
+
+@pytest.mark.parametrize("capacity", [1, 7, 100, 3_000, 10_000])
+def test_calls_near_a_threshold_go_to_the_biggest_such_partners(capacity: int) -> None:
+    # Candidates are examined biggest first, a batch at a time: the result must be the
+    # same as ranking every partner near a threshold by size and keeping ``capacity``.
+    n = 6_000
+    rng = np.random.default_rng(capacity)
+    world = SimpleNamespace(size=rng.lognormal(size=n), partners=n)
+    lever = Nudge.model_validate(
+        {
+            "type": "call",
+            "target": "near_threshold",
+            "managers": 1,
+            "contacts_per_manager": capacity,
+            "cost_per_contact": 60,
+        }
+    )
+    call = Channel(lever, world, np.ones(n, dtype=bool))
+    reachable = rng.random(n) < 0.9
+    shortfall = np.where(rng.random(n) < 0.2, rng.uniform(-0.1, 0.5, n), np.inf)
+    sent = call.contacts(0, reachable, np.zeros(n, dtype=bool), lambda r: shortfall[r], np.zeros(n))
+    near = reachable & (shortfall > 0) & (shortfall <= lever.near_threshold_share)
+    biggest = [i for i in np.argsort(-world.size, kind="stable") if near[i]][:capacity]
+    np.testing.assert_array_equal(np.flatnonzero(sent), np.sort(biggest))
