@@ -45,7 +45,7 @@ class Outlook:
     keep: FloatArray  # booked share of list value (1 - customer discount)
     _cache: dict[int, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
     #: Each component's projection of its period this week (see ``Component.project``).
-    projections: dict[int, Projection] = field(default_factory=dict)
+    projections: dict[object, Projection] = field(default_factory=dict)
 
     def pipeline_until(self, last_week: int) -> tuple[FloatArray, FloatArray]:
         """Expected booked value and variance of open deals closing this week to ``last_week``."""
@@ -138,27 +138,33 @@ class Component:
         """Tier level of each partner after each evaluation (0 = none), if the lever has tiers."""
         return None
 
-    def project(self, outlook: Outlook, end: int, measure: FloatArray, weight: float) -> Projection:
-        """Where the period measure ending in week ``end`` is heading, as partners see it.
+    def project(
+        self, outlook: Outlook, period_weeks: int, measure: FloatArray, weight: float | None
+    ) -> Projection:
+        """Where this week's period measure is heading, as partners see it.
 
         The measure so far, plus ``weight`` x the revenue expected to book by
-        ``end``: open deals due by then and new deals that arrive and close in
-        time; its sd adds the pipeline's and the new flow's variances (at least
-        half a deal). Computed once per week per component, since the effort
-        signal and near-threshold targeting both need it.
+        the period end: open deals due by then and new deals that arrive and
+        close in time; its sd adds the pipeline's and the new flow's variances
+        (at least half a deal). ``weight=None`` says the measure is the
+        period's revenue, which every lever with periods of ``period_weeks``
+        shares. Computed once per week per component, or per period length for
+        revenue, since effort signals and near-threshold targeting all need it.
         """
-        seen = outlook.projections.get(id(self))
+        key = ("revenue", period_weeks) if weight is None else id(self)
+        seen = outlook.projections.get(key)
         if seen is None:
+            end = (outlook.week // period_weeks + 1) * period_weeks - 1
             open_mean, open_var = outlook.pipeline_until(end)
             this_week, later = self.world.closing_shares(end - outlook.week)
             coming = this_week + later
             revenue = open_mean + outlook.flow * coming
             sd = np.maximum(np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor)
-            if weight != 1.0:  # points: revenue in points
-                seen = Projection(measure + weight * revenue, weight * sd, revenue, this_week)
-            else:
+            if weight is None:
                 seen = Projection(measure + revenue, sd, revenue, this_week)
-            outlook.projections[id(self)] = seen
+            else:  # points: revenue in points
+                seen = Projection(measure + weight * revenue, weight * sd, revenue, this_week)
+            outlook.projections[key] = seen
         return seen
 
 

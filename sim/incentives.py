@@ -128,6 +128,11 @@ class PeriodReward(Component):
         return Schedule.by_breakpoint(threshold, 0.0, amount)
 
     # -- money --------------------------------------------------------------------
+    @property
+    def points_weight(self) -> float | None:
+        """Points per $ of revenue, or ``None`` when the measure is the period's revenue."""
+        return None if self.scorecard is None else self.weight
+
     def points(self, outcome: Outcome) -> FloatArray:
         """This week's addition to the period measure."""
         return (
@@ -190,13 +195,9 @@ class PeriodReward(Component):
             self.near_miss[:] = False
 
     # -- behaviour ------------------------------------------------------------------
-    def period_end(self, week: int) -> int:
-        """The last week of the period containing ``week``."""
-        return (week // self.period_weeks + 1) * self.period_weeks - 1
-
     def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Period-end measure (mean, sd), expected period revenue, this week's share in time."""
-        seen = self.project(outlook, self.period_end(outlook.week), self.measure, self.weight)
+        seen = self.project(outlook, self.period_weeks, self.measure, self.points_weight)
         return seen.mean, seen.sd, self.period_revenue + seen.revenue, seen.this_week
 
     def _marginal(self, mean: FloatArray, sd: FloatArray, revenue: FloatArray) -> FloatArray:
@@ -374,8 +375,8 @@ class TierLadder(Component):
 
     def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Expected period-end measure, its sd, and the share of this week's deals in time."""
-        end = (outlook.week // self.period_weeks + 1) * self.period_weeks - 1
-        seen = self.project(outlook, end, self.measure, self.weight)
+        weight = None if self.scorecard is None else self.weight
+        seen = self.project(outlook, self.period_weeks, self.measure, weight)
         return seen.mean, seen.sd, seen.this_week
 
     def gap(self, outlook: Outlook, rows: Rows = ALL) -> FloatArray:
