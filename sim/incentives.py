@@ -108,24 +108,25 @@ class PeriodReward(Component):
         """
         spec, world, n = self.spec, self.world, self.world.partners
         mask = self.eligible
+        blocks = world.blocks
         if isinstance(spec, TieredRebate):
             thresholds = np.vstack([per_archetype(world, t.threshold) for t in spec.tiers])
             rates = np.array([t.rate for t in spec.tiers])
             thresholds = np.where(mask, thresholds, np.inf)
             if self.pays_on_revenue:  # the points set the tier; the tier's rate acts on revenue
                 steps = np.diff(rates, prepend=0.0)[:, None]
-                return Schedule.by_breakpoint(thresholds, steps, 0.0)
-            return ladder(thresholds.T, rates, spec.basis == "retroactive", self._cap())
+                return Schedule.by_breakpoint(thresholds, steps, 0.0, blocks=blocks)
+            return ladder(thresholds.T, rates, spec.basis == "retroactive", self._cap(), blocks)
         if isinstance(spec, GrowthRebate):
             base = np.where(mask, self._prior() * (1.0 + spec.growth_target), np.inf)[None]
-            return Schedule.by_breakpoint(base, spec.rate, 0.0, self._cap())
+            return Schedule.by_breakpoint(base, spec.rate, 0.0, self._cap(), blocks)
         if isinstance(spec, Accelerator):
             points = np.where(mask, np.vstack([np.zeros(n), self.quota]), np.inf)
             slopes = np.array([[spec.base_rate], [spec.accelerated_rate - spec.base_rate]])
-            return Schedule.by_breakpoint(points, slopes, 0.0, self._cap())
+            return Schedule.by_breakpoint(points, slopes, 0.0, self._cap(), blocks)
         threshold = np.where(mask, per_archetype(world, spec.threshold), np.inf)[None]
         amount = per_archetype(world, spec.amount, missing=0.0)[None]
-        return Schedule.by_breakpoint(threshold, 0.0, amount)
+        return Schedule.by_breakpoint(threshold, 0.0, amount, blocks=blocks)
 
     # -- money --------------------------------------------------------------------
     @property
@@ -200,13 +201,22 @@ class PeriodReward(Component):
         seen = self.project(outlook, self.period_weeks, self.measure, self.points_weight)
         return seen.mean, seen.sd, self.period_revenue + seen.revenue, seen.this_week
 
-    def _marginal(self, mean: FloatArray, sd: FloatArray, revenue: FloatArray) -> FloatArray:
-        """Expected reward per extra $ of period revenue, given the measure's outlook."""
+    def _marginal(
+        self,
+        mean: FloatArray,
+        sd: FloatArray,
+        revenue: FloatArray,
+        blocks: list[slice] | None = None,
+    ) -> FloatArray:
+        """Expected reward per extra $ of period revenue, given the measure's outlook.
+
+        Computed for the schedule's ``blocks`` of rows (default: all in play).
+        """
         if not self.pays_on_revenue:
-            return self.schedule.marginal(mean, sd) * self.weight
+            return self.schedule.marginal(mean, sd, blocks) * self.weight
         # E[rate] plus the pull of each tier: a step in rate times the period's revenue.
         schedule = self.schedule
-        rate = schedule.marginal(mean, sd)
+        rate = schedule.marginal(mean, sd, blocks)
         # [K, partners] views of the schedule's own rows
         pull = threshold_pull(schedule.breakpoints.T, schedule.slopes.T * revenue, mean, sd)
         return rate + pull * self.weight
@@ -245,7 +255,9 @@ class PeriodReward(Component):
         if flat is not None:  # a constant rate: the outlook does not matter
             return flat
         mean, sd, revenue, this_week = self.projected(outlook)
-        current = self._marginal(mean, sd, revenue)
+        # Where none of this week's deals can close in the period, only later periods count.
+        blocks = [rows for rows in self.schedule.blocks if this_week[rows.start] > 0]
+        current = self._marginal(mean, sd, revenue, blocks)
         later = self.fresh_signal(outlook)
         value = this_week * current + (1.0 - this_week) * later
         spec = self.spec
@@ -396,19 +408,26 @@ class TierLadder(Component):
         tier to the next is a jump at its threshold. Tiers a partner already
         holds with grace left cannot be lost this period, so they do not pull.
         """
-        traits = self.world.traits
         mean, sd, this_week = self.projected(outlook)
-        next_revenue = outlook.flow * self.period_weeks  # a later period, in steady state
+        value_now = self.rebate[self.level]
+        for rows in self.world.blocks:  # where this week's deals can close in the period
+            if this_week[rows.start] > 0:
+                pull = self._pull(outlook.flow[rows], mean[rows], sd[rows], rows)
+                value_now[rows] += this_week[rows] * pull * self.weight
+        return np.where(self.eligible, value_now, 0.0)
+
+    def _pull(self, flow: FloatArray, mean: FloatArray, sd: FloatArray, rows: slice) -> FloatArray:
+        """The pull of the next tiers on partner ``rows`` (``flow``, ``mean``, ``sd`` theirs)."""
+        next_revenue = flow * self.period_weeks  # a later period, in steady state
         # The gain from tier k - 1 to tier k, per $ of next period's revenue, [tiers, 1]
         rebate, boost, mdf = (
             np.diff(v)[:, None] for v in (self.rebate, self.win + self.lead, self.mdf)
         )
-        jumps = next_revenue * (rebate + traits.partner_margin * boost + 0.5 * mdf)
-        held = (self._tier_numbers <= self.level) & (self.grace > 0)
+        margin = self.world.traits.partner_margin[rows]
+        jumps = next_revenue * (rebate + margin * boost + 0.5 * mdf)
+        held = (self._tier_numbers <= self.level[rows]) & (self.grace[rows] > 0)
         np.copyto(jumps, 0.0, where=held)
-        pull = threshold_pull(self.thresholds, jumps, mean, sd)
-        value_now = self.rebate[self.level] + this_week * pull * self.weight
-        return np.where(self.eligible, value_now, 0.0)
+        return threshold_pull(self.thresholds[:, rows], jumps, mean, sd)
 
 
 class Milestones(Component):

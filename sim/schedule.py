@@ -17,6 +17,8 @@ effort. The jump terms are the pull of a threshold within reach.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr
@@ -45,6 +47,7 @@ class Schedule:
         slopes: FloatArray,
         jumps: FloatArray,
         cap: FloatArray | None = None,
+        blocks: Sequence[slice] | None = None,
     ) -> None:
         self._setup(
             *(
@@ -52,6 +55,7 @@ class Schedule:
                 for a in (breakpoints, slopes, jumps)
             ),
             cap,
+            blocks,
         )
 
     @classmethod
@@ -61,6 +65,7 @@ class Schedule:
         slopes: FloatArray,
         jumps: FloatArray,
         cap: FloatArray | None = None,
+        blocks: Sequence[slice] | None = None,
     ) -> Schedule:
         """The schedule of arrays given ``[K, partners]`` (one row per breakpoint)."""
         schedule = cls.__new__(cls)
@@ -71,6 +76,7 @@ class Schedule:
                 for a in (breakpoints, slopes, jumps)
             ),
             cap,
+            blocks,
         )
         return schedule
 
@@ -90,7 +96,12 @@ class Schedule:
         return self._jumps_t.T
 
     def _setup(
-        self, points: FloatArray, slopes: FloatArray, jumps: FloatArray, cap: FloatArray | None
+        self,
+        points: FloatArray,
+        slopes: FloatArray,
+        jumps: FloatArray,
+        cap: FloatArray | None,
+        blocks: Sequence[slice] | None,
     ) -> None:
         points = np.ascontiguousarray(points)
         finite = np.isfinite(points)
@@ -110,18 +121,15 @@ class Schedule:
         self._base_slope = np.where(passed, self._slopes_t, 0.0).sum(axis=0)
         live = ((self._slopes_t != 0) | (jumps != 0)) & ~passed
         keep = live.any(axis=1)
-        # Partners whose signal depends on the outlook (a threshold ahead or a cap); the
-        # others' signal is their constant slope, so the weekly arithmetic skips them.
+        # Blocks of rows with a partner whose signal depends on the outlook (a threshold
+        # ahead or a cap); elsewhere the signal is the constant slope, so the weekly
+        # arithmetic skips those blocks.
         capped = np.isfinite(self.cap_point)
         in_play = live.any(axis=0) | capped
-        rows = None if in_play.all() else np.flatnonzero(in_play)
-        self._rows = rows
-        subset = slice(None) if rows is None else rows
-        self._in_play_base = self._base_slope[subset]
-        self._in_play_cap = self.cap_point[subset]
-        self._points = np.where(live, self._points_t, np.inf)[keep][:, subset]
-        self._slopes = np.where(live, self._slopes_t, 0.0)[keep][:, subset]
-        self._jumps = np.where(live, jumps, 0.0)[keep][:, subset]
+        self.blocks = [rows for rows in blocks or [slice(0, n)] if in_play[rows].any()]
+        self._points = np.where(live, self._points_t, np.inf)[keep]
+        self._slopes = np.where(live, self._slopes_t, 0.0)[keep]
+        self._jumps = np.where(live, jumps, 0.0)[keep]
         self._has_slopes = bool(self._slopes.any())
         self._has_jumps = bool(self._jumps.any())
         self._capped = bool(capped.any())
@@ -151,35 +159,41 @@ class Schedule:
         """The slope of R at ``S``: the slope changes of the breakpoints reached, summed."""
         return ((measure >= self._points_t) * self._slopes_t).sum(axis=0)
 
-    def marginal(self, mean: FloatArray, sd: FloatArray) -> FloatArray:
+    def marginal(
+        self, mean: FloatArray, sd: FloatArray, blocks: Sequence[slice] | None = None
+    ) -> FloatArray:
         """The derivative of E[min(R(S), cap)] in the mean, for S ~ Normal(mean, sd).
 
         Each slope counts where ``T_k <= S < S_cap`` and each jump (up to the
-        cap) by the density at its threshold.
+        cap) by the density at its threshold. Only ``blocks`` of rows (default:
+        :attr:`blocks`, those in play) are computed; other rows get the
+        constant slope.
         """
-        rows = self._rows
-        if rows is None:
-            return self._marginal_in_play(mean, sd)
+        blocks = self.blocks if blocks is None else blocks
+        n = mean.size
+        if blocks == [slice(0, n)]:
+            return self._marginal_rows(mean, sd, ALL)
         slope = self._base_slope.copy()
-        slope[rows] = self._marginal_in_play(mean[rows], sd[rows])
+        for rows in blocks:
+            slope[rows] = self._marginal_rows(mean[rows], sd[rows], rows)
         return slope
 
-    def _marginal_in_play(self, mean: FloatArray, sd: FloatArray) -> FloatArray:
-        """:meth:`marginal` for the partners in play (all, or those in ``_rows``)."""
-        below_cap = ndtr((self._in_play_cap - mean) / sd) if self._capped else 1.0
-        slope = self._in_play_base * below_cap
+    def _marginal_rows(self, mean: FloatArray, sd: FloatArray, rows: slice) -> FloatArray:
+        """:meth:`marginal` of the partners in ``rows`` (``mean`` and ``sd`` are theirs)."""
+        below_cap = ndtr((self.cap_point[rows] - mean) / sd) if self._capped else 1.0
+        slope = self._base_slope[rows] * below_cap
         if not (self._has_slopes or self._has_jumps):
             return slope
-        z = self._points - mean
+        z = self._points[:, rows] - mean
         z /= sd
         if self._has_slopes:
             reached = ndtr(z)
             np.subtract(below_cap, reached, out=reached)
             np.maximum(reached, 0.0, out=reached)
-            reached *= self._slopes
+            reached *= self._slopes[:, rows]
             slope = slope + reached.sum(axis=0)
         if self._has_jumps:
-            slope = slope + jump_pull(z, self._jumps, sd)
+            slope = slope + jump_pull(z, self._jumps[:, rows], sd)
         return slope
 
     def next_breakpoint(self, measure: FloatArray, rows: Rows = ALL) -> FloatArray:
@@ -250,7 +264,11 @@ def threshold_pull(
 
 
 def ladder(
-    thresholds: FloatArray, rates: FloatArray, retroactive: bool, cap: FloatArray | None = None
+    thresholds: FloatArray,
+    rates: FloatArray,
+    retroactive: bool,
+    cap: FloatArray | None = None,
+    blocks: Sequence[slice] | None = None,
 ) -> Schedule:
     """A rebate ladder: ``rates[k]`` from ``thresholds[:, k]`` up (rates by tier).
 
@@ -263,4 +281,4 @@ def ladder(
     jumps = (
         slopes * np.where(np.isfinite(thresholds), thresholds, 0.0) if retroactive else 0.0 * slopes
     )
-    return Schedule(thresholds, slopes, jumps, cap)
+    return Schedule(thresholds, slopes, jumps, cap, blocks)

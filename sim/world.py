@@ -80,6 +80,12 @@ class World:
         return np.repeat(this_week, counts), np.repeat(later, counts)
 
     @property
+    def blocks(self) -> list[slice]:
+        """Rows of each (archetype, copy) block; archetype traits are constant within one."""
+        bounds = [*self.starts.tolist(), self.partners]
+        return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    @property
     def starts(self) -> IntArray:
         """First row of each (archetype, copy) block, for ``np.add.reduceat``."""
         firsts = []
