@@ -192,6 +192,10 @@ class PartnerProgramModel(mesa.Model):
         self._counts = np.diff(np.append(self._starts, self.world.partners))
         # Each row's (block, status) cell, to count partners by status in one ``bincount``.
         self._block = np.repeat(np.arange(len(self._starts)), self._counts) * _STATUSES
+        self._latest = np.zeros(len(SERIES))  # last week's totals over all partners
+        self._quiet = self._always_zero()
+        self._rewards = [r for parts in self.parts for r in parts.period_rewards]
+        self._our_discount = traits.pull_discount * (1.0 - traits.discount_funding)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
 
     def _programs(
@@ -215,6 +219,19 @@ class PartnerProgramModel(mesa.Model):
             build_program(program, self.world, assignment == index)
             for index, program in enumerate(programs)
         ]
+
+    def _always_zero(self) -> set[str]:
+        """Weekly series this run can never move (no returns, deferral, clawback or contacts)."""
+        ledgers = [parts.ledger for parts in self.parts]
+        zero = {
+            "returned": self.spec.market.returns.rate == 0,
+            "forfeited": all(not ledger.vest_weeks for ledger in ledgers),
+            "deferred": all(not ledger.vest_weeks for ledger in ledgers),
+            "clawed_back": not any(ledger.guardrails.clawback for ledger in ledgers),
+            "contacts": not any(parts.channels for parts in self.parts),
+            "contact_cost": not any(parts.channels for parts in self.parts),
+        }
+        return {name for name, never in zero.items() if never}
 
     def _purposes(self) -> tuple[str, ...]:
         """The random purposes this run uses (each has its own stream)."""
@@ -296,7 +313,7 @@ class PartnerProgramModel(mesa.Model):
         moves = self.timing.play(
             t,
             self.pipeline,
-            [r for p in self.parts for r in p.period_rewards],
+            self._rewards,
             outlook,
             scale,
             last_week=self.horizon - 1,
@@ -305,8 +322,7 @@ class PartnerProgramModel(mesa.Model):
             self.pipeline.move(np.full(world.partners, 1.0 - self.supply[t]), t, t + 1)
         won = self.pipeline.close(t) * alive  # churned partners' open deals are lost
         pulled = moves.pulled * alive if moves is not None else np.zeros(world.partners)
-        our_share = traits.pull_discount * (1.0 - traits.discount_funding)
-        timing_discount = pulled * self._keep * our_share  # our part of pull-forward discounts
+        timing_discount = pulled * self._keep * self._our_discount  # our part of the discounts
         returned = self._returns_due(t, won, draws.get("return"))
         revenue = won * self._keep - timing_discount - returned
         outcome = Outcome(
@@ -596,18 +612,18 @@ class PartnerProgramModel(mesa.Model):
             columns["timing_flags"] = moves.flagged.astype(np.float64)
         row = self.series[self.week]
         for name, column in columns.items():
-            row[:, _SERIES_INDEX[name]] = np.add.reduceat(column, self._starts)
+            if name not in self._quiet:
+                row[:, _SERIES_INDEX[name]] = np.add.reduceat(column, self._starts)
         for name, code in (("active", ACTIVE), ("dormant", DORMANT), ("churned", CHURNED)):
             row[:, _SERIES_INDEX[f"{name}_partners"]] = by_status[code]
+        self._latest = row.sum(axis=0)
         for name in _MEAN_SERIES:
+            self._latest[_SERIES_INDEX[name]] /= self.world.partners
             row[:, _SERIES_INDEX[name]] /= self._counts
 
     def weekly_total(self, name: str) -> float:
         """Last week's total of a series over all partners (the mean for effort, engagement)."""
-        row = self.series[max(self.week - 1, 0), :, _SERIES_INDEX[name]]
-        if name in _MEAN_SERIES:
-            return float(row @ self._counts / self.world.partners)
-        return float(row.sum())
+        return float(self._latest[_SERIES_INDEX[name]])
 
     # -- dispatch of archetype decision rules -------------------------------------
     def _rule_groups(self, name: str) -> list[tuple[Callable[..., Any], slice]]:

@@ -205,17 +205,20 @@ class Pipeline:
         ``arrival_week`` is one week for all, or one per arrival (the history).
         """
         rows, value, p = new.rows, new.value, new.win_rate
+        if (new.cycle >= self._ring_weeks_of(rows)).any():
+            raise ValueError("a sales cycle is longer than the pipeline ring")
         expected = value * p
         amounts = (np.where(new.won, value, 0.0), expected, value * expected * (1.0 - p))
         close = arrival_week + new.cycle
         one_week = np.ndim(arrival_week) == 0
-        for ring in self.rings:
-            if len(self.rings) == 1:
-                pick: slice | IntArray = slice(None)
+        if one_week:  # rows ascending (one arrival per partner): each ring's arrivals are a run
+            bounds = np.searchsorted(rows, [ring.rows.start for ring in self.rings[1:]]).tolist()
+            runs = [slice(a, b) for a, b in zip([0, *bounds], [*bounds, rows.size], strict=True)]
+        for k, ring in enumerate(self.rings):
+            if one_week:
+                pick: slice | IntArray = runs[k]
             else:
                 pick = np.flatnonzero((rows >= ring.rows.start) & (rows < ring.rows.stop))
-            if np.max(new.cycle[pick], initial=0) >= ring.weeks:
-                raise ValueError("a sales cycle is longer than the pipeline ring")
             local = rows[pick] - ring.rows.start
             cols = close[pick] % ring.weeks
             if one_week:
@@ -230,6 +233,14 @@ class Pipeline:
             self.open_expected[rows] += expected
         else:
             np.add.at(self.open_expected, rows, expected)
+
+    def _ring_weeks_of(self, rows: IntArray) -> IntArray:
+        """The length of the ring holding each of ``rows``."""
+        if len(self.rings) == 1:
+            return np.full(rows.size, self.rings[0].weeks)
+        starts = [ring.rows.start for ring in self.rings[1:]]
+        lengths = np.array([ring.weeks for ring in self.rings])
+        return lengths[np.searchsorted(starts, rows, side="right")]
 
     def due(self, week: int) -> FloatArray:
         """Won list value of the deals due in ``week`` (within every ring's reach)."""
