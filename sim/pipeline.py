@@ -40,9 +40,12 @@ def arrivals(rate: FloatArray, u: FloatArray) -> tuple[tuple[IntArray, ...], Flo
     of deals given at least one, ``rate / P(arrival)``, which scales the
     bundle's value so that expected value per week is ``rate * deal value``.
     """
-    p_arrive = -np.expm1(-rate)
-    index = np.nonzero(u < p_arrive)
-    return index, rate[index] / p_arrive[index]
+    p_arrive = np.expm1(-rate)
+    np.negative(p_arrive, out=p_arrive)
+    flat = np.flatnonzero(u < p_arrive)  # flat positions are cheaper than an n-d index
+    count = np.take(rate, flat) / np.take(p_arrive, flat)
+    index = divmod(flat, rate.shape[1]) if rate.ndim == 2 else (flat,)
+    return index, count
 
 
 @dataclass(frozen=True)
@@ -118,18 +121,15 @@ class Ring:
     ``weeks`` weeks and no two close weeks share a slot.
     """
 
-    def __init__(self, rows: slice, weeks: int) -> None:
+    def __init__(
+        self, rows: slice, weeks: int, arrays: tuple[FloatArray, FloatArray, FloatArray]
+    ) -> None:
         self.rows = rows
         self.weeks = weeks
-        shape = (weeks, rows.stop - rows.start)
-        self.won = np.zeros(shape)  # list value that will book in that week
-        self.expected = np.zeros(shape)  # partner's expectation: value x win rate
-        self.variance = np.zeros(shape)  # value^2 x p (1 - p)
-
-    @property
-    def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Won value, expected value and variance."""
-        return self.won, self.expected, self.variance
+        self.arrays = arrays  # each [weeks, partners in the block]
+        self.won = arrays[0]  # list value that will book in that week
+        self.expected = arrays[1]  # partner's expectation: value x win rate
+        self.variance = arrays[2]  # value^2 x p (1 - p)
 
     def outlook(self, first_week: int, last_week: int) -> tuple[FloatArray, FloatArray]:
         """Expected value and variance of deals closing in ``[first_week, last_week]``.
@@ -144,18 +144,6 @@ class Ring:
         var = self.variance[a:].sum(axis=0) + self.variance[: b + 1].sum(axis=0)
         return mean, var
 
-    def take(self, columns: IntArray, rows: slice) -> Ring:
-        """A ring of this one's partner ``columns`` (block-relative), placed at ``rows``."""
-        twin = Ring.__new__(Ring)
-        twin.rows, twin.weeks = rows, self.weeks
-        # ``take`` keeps the rows of the ring contiguous (``a[:, columns]`` may not).
-        twin.won, twin.expected, twin.variance = (np.take(a, columns, axis=1) for a in self.arrays)
-        return twin
-
-    def copy(self) -> Ring:
-        """An independent copy."""
-        return self.take(np.arange(self.rows.stop - self.rows.start), self.rows)
-
 
 class Pipeline:
     """Open deals per partner: one :class:`Ring` per block of rows (per archetype in a world).
@@ -169,9 +157,31 @@ class Pipeline:
         self, partners: int, ring_weeks: int, blocks: Sequence[tuple[slice, int]] | None = None
     ) -> None:
         blocks = [(slice(0, partners), ring_weeks)] if blocks is None else blocks
-        self.rings = [Ring(rows, weeks) for rows, weeks in blocks]
         self.ring_weeks = max(weeks for _, weeks in blocks)  # the longest ring
         self.open_expected = np.zeros(partners)  # sum of ``expected`` over the ring
+        # The rings are views into one flat buffer per quantity, so that one partner's
+        # close week is one cell: ``_base[row] + (week % _length[row]) * _width[row]``.
+        sizes = [weeks * (rows.stop - rows.start) for rows, weeks in blocks]
+        offsets = np.cumsum([0, *sizes]).tolist()
+        self._cells = tuple(np.zeros(offsets[-1]) for _ in range(3))
+        self._base = np.zeros(partners, dtype=np.int64)
+        self._width = np.zeros(partners, dtype=np.int64)
+        self._length = np.zeros(partners, dtype=np.int64)
+        self.rings = []
+        for (rows, weeks), offset, size in zip(blocks, offsets[:-1], sizes, strict=True):
+            width = rows.stop - rows.start
+            views = tuple(
+                cells[offset : offset + size].reshape(weeks, width) for cells in self._cells
+            )
+            self.rings.append(Ring(rows, weeks, views))  # type: ignore[arg-type]
+            self._base[rows] = offset + np.arange(width)
+            self._width[rows] = width
+            self._length[rows] = weeks
+
+    @property
+    def blocks(self) -> list[tuple[slice, int]]:
+        """Each ring's rows and length in weeks."""
+        return [(ring.rows, ring.weeks) for ring in self.rings]
 
     # -- one ring: the arrays themselves ----------------------------------------------
     @property
@@ -205,42 +215,21 @@ class Pipeline:
         ``arrival_week`` is one week for all, or one per arrival (the history).
         """
         rows, value, p = new.rows, new.value, new.win_rate
-        if (new.cycle >= self._ring_weeks_of(rows)).any():
+        length = self._length[rows]
+        if (new.cycle >= length).any():
             raise ValueError("a sales cycle is longer than the pipeline ring")
+        cells = self._base[rows] + ((arrival_week + new.cycle) % length) * self._width[rows]
         expected = value * p
         amounts = (np.where(new.won, value, 0.0), expected, value * expected * (1.0 - p))
-        close = arrival_week + new.cycle
-        one_week = np.ndim(arrival_week) == 0
-        if one_week:  # rows ascending (one arrival per partner): each ring's arrivals are a run
-            bounds = np.searchsorted(rows, [ring.rows.start for ring in self.rings[1:]]).tolist()
-            runs = [slice(a, b) for a, b in zip([0, *bounds], [*bounds, rows.size], strict=True)]
-        for k, ring in enumerate(self.rings):
-            if one_week:
-                pick: slice | IntArray = runs[k]
-            else:
-                pick = np.flatnonzero((rows >= ring.rows.start) & (rows < ring.rows.stop))
-            local = rows[pick] - ring.rows.start
-            cols = close[pick] % ring.weeks
-            if one_week:
-                # One week: at most one arrival per partner, so (close week, row) pairs are unique.
-                cells = cols * ring.won.shape[1] + local
-                for target, amount in zip(ring.arrays, amounts, strict=True):
-                    target.reshape(-1)[cells] += amount[pick]
-            else:
-                for target, amount in zip(ring.arrays, amounts, strict=True):
-                    np.add.at(target, (cols, local), amount[pick])
-        if one_week:
+        if np.ndim(arrival_week) == 0:
+            # One week: at most one arrival per partner, so the cells are unique.
+            for target, amount in zip(self._cells, amounts, strict=True):
+                target[cells] += amount
             self.open_expected[rows] += expected
         else:
+            for target, amount in zip(self._cells, amounts, strict=True):
+                np.add.at(target, cells, amount)
             np.add.at(self.open_expected, rows, expected)
-
-    def _ring_weeks_of(self, rows: IntArray) -> IntArray:
-        """The length of the ring holding each of ``rows``."""
-        if len(self.rings) == 1:
-            return np.full(rows.size, self.rings[0].weeks)
-        starts = [ring.rows.start for ring in self.rings[1:]]
-        lengths = np.array([ring.weeks for ring in self.rings])
-        return lengths[np.searchsorted(starts, rows, side="right")]
 
     def due(self, week: int) -> FloatArray:
         """Won list value of the deals due in ``week`` (within every ring's reach)."""
@@ -293,26 +282,28 @@ class Pipeline:
 
         The rows of each block must stay together (as in a stacked world).
         """
-        twin = Pipeline.__new__(Pipeline)
-        twin.ring_weeks = self.ring_weeks
-        twin.rings = []
+        blocks, sources = [], []
         for ring in self.rings:
             where = np.flatnonzero((rows >= ring.rows.start) & (rows < ring.rows.stop))
             if where.size == 0:
                 continue
             if where[-1] - where[0] + 1 != where.size:
                 raise ValueError("gathered rows must keep each block of the pipeline together")
-            placed = slice(int(where[0]), int(where[-1]) + 1)
-            twin.rings.append(ring.take(rows[where] - ring.rows.start, placed))
+            blocks.append((slice(int(where[0]), int(where[-1]) + 1), ring.weeks))
+            sources.append((ring, rows[where] - ring.rows.start))
+        twin = Pipeline(rows.size, self.ring_weeks, blocks)
+        for placed, (ring, columns) in zip(twin.rings, sources, strict=True):
+            for target, source in zip(placed.arrays, ring.arrays, strict=True):
+                np.take(source, columns, axis=1, out=target)
         twin.open_expected = self.open_expected[rows]
         return twin
 
     def copy(self) -> Pipeline:
         """An independent copy (each arm mutates its own)."""
-        twin = Pipeline.__new__(Pipeline)
-        twin.ring_weeks = self.ring_weeks
-        twin.rings = [ring.copy() for ring in self.rings]
-        twin.open_expected = self.open_expected.copy()
+        twin = Pipeline(self.open_expected.size, self.ring_weeks, self.blocks)
+        for target, source in zip(twin._cells, self._cells, strict=True):
+            np.copyto(target, source)
+        np.copyto(twin.open_expected, self.open_expected)
         return twin
 
     @staticmethod
