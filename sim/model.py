@@ -587,7 +587,6 @@ class PartnerProgramModel(mesa.Model):
             state.active_quarters += state.won_this_quarter
             state.won_this_quarter[:] = False
         moves = week.moves
-        deferred = sum((p.ledger.deferred for p in self.parts), 0.0 * state.effort)
         status = np.bincount(self._block + state.status, minlength=self._block[-1] + _STATUSES)
         by_status = status.reshape(-1, _STATUSES).T
         columns = {
@@ -605,8 +604,9 @@ class PartnerProgramModel(mesa.Model):
             "returned": week.returned,
             "forfeited": week.forfeited,
             "clawed_back": week.clawed_back,
-            "deferred": deferred,
         }
+        if "deferred" not in self._quiet:
+            columns["deferred"] = sum((p.ledger.deferred for p in self.parts), 0.0 * state.effort)
         if moves is not None:
             columns.update(pulled_forward=moves.pulled, pushed_out=moves.pushed)
             columns["timing_flags"] = moves.flagged.astype(np.float64)

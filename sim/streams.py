@@ -86,7 +86,7 @@ class WeeklyDraws:
         block = {p: self._generators[p].random(self.n) for p in self.UNIFORM}
         block.update({p: self._generators[p].standard_normal(self.n) for p in self.NORMAL})
         if self.rows is not None:
-            return {p: values[self.rows] for p, values in block.items()}
+            return {p: np.take(values, self.rows) for p, values in block.items()}
         return block
 
     def next_weeks(self, weeks: int) -> dict[str, FloatArray]:
