@@ -311,7 +311,7 @@ class Partner(mesa.Agent):
         weight = traits.activity_engagement_weight[rows]
         ratio = engagement / np.maximum(traits.engagement_baseline[rows], 1e-9)
         flow = 1.0 - weight + weight * ratio
-        return np.where(status == CHURNED, 0.0, flow)
+        return flow * (status != CHURNED)
 
     @classmethod
     def nudge_response(

@@ -291,6 +291,8 @@ class Pipeline:
                 raise ValueError("gathered rows must keep each block of the pipeline together")
             blocks.append((slice(int(where[0]), int(where[-1]) + 1), ring.weeks))
             sources.append((ring, rows[where] - ring.rows.start))
+        order = sorted(range(len(blocks)), key=lambda k: blocks[k][0].start)  # rings in row order
+        blocks, sources = [blocks[k] for k in order], [sources[k] for k in order]
         twin = Pipeline(rows.size, self.ring_weeks, blocks)
         for placed, (ring, columns) in zip(twin.rings, sources, strict=True):
             for target, source in zip(placed.arrays, ring.arrays, strict=True):

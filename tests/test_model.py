@@ -248,3 +248,10 @@ def test_opt_outs_only_reduce_contacts():
 def test_model_rejects_a_negative_seed():
     with pytest.raises(ValueError, match="rng"):
         sim.PartnerProgramModel(load_small("base"), rng=-1)
+
+
+def test_status_codes_are_those_the_lifecycle_arithmetic_assumes() -> None:
+    # PartnerProgramModel._lifecycle computes the status as dormant + churn + 2 x churned.
+    from agents import ACTIVE, CHURNED, DORMANT
+
+    assert (ACTIVE, DORMANT, CHURNED) == (0, 1, 2)
