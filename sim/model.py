@@ -496,9 +496,7 @@ class PartnerProgramModel(mesa.Model):
             return np.zeros_like(won)
         returns = self.spec.market.returns
         slots = self._returns.shape[0]
-        self._returns[(t + returns.delay_weeks) % slots] += np.where(
-            u < returns.rate, won * self._keep, 0.0
-        )
+        self._returns[(t + returns.delay_weeks) % slots] += won * self._keep * (u < returns.rate)
         due = self._returns[t % slots].copy()
         self._returns[t % slots] = 0.0
         return due * (self.state.status != CHURNED)

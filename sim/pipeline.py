@@ -220,7 +220,7 @@ class Pipeline:
             raise ValueError("a sales cycle is longer than the pipeline ring")
         cells = self._base[rows] + ((arrival_week + new.cycle) % length) * self._width[rows]
         expected = value * p
-        amounts = (np.where(new.won, value, 0.0), expected, value * expected * (1.0 - p))
+        amounts = (value * new.won, expected, value * expected * (1.0 - p))
         if np.ndim(arrival_week) == 0:
             # One week: at most one arrival per partner, so the cells are unique.
             for target, amount in zip(self._cells, amounts, strict=True):
