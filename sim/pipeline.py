@@ -231,21 +231,22 @@ class Pipeline:
                 np.add.at(target, cells, amount)
             np.add.at(self.open_expected, rows, expected)
 
+    def cells(self, week: int) -> IntArray:
+        """Each partner's cell for close week ``week`` in the flat buffers."""
+        return self._base + (week % self._length) * self._width
+
     def due(self, week: int) -> FloatArray:
         """Won list value of the deals due in ``week`` (within every ring's reach)."""
-        return self._joined([r.won[week % r.weeks] for r in self.rings])
+        return self._cells[0][self.cells(week)]
 
     def close(self, week: int) -> FloatArray:
         """Book the deals closing this week and clear their slot; returns won list value."""
-        won = self.due(week)  # a new array: the slot is cleared below
-        if len(self.rings) == 1:
-            won = won.copy()
-        for ring in self.rings:
-            col = week % ring.weeks
-            self.open_expected[ring.rows] -= ring.expected[col]
-            for array in ring.arrays:
-                array[col] = 0.0
-        return won
+        cells = self.cells(week)
+        booked = self._cells[0][cells]
+        self.open_expected -= self._cells[1][cells]
+        for array in self._cells:
+            array[cells] = 0.0
+        return booked
 
     def outlook(self, first_week: int, last_week: int) -> tuple[FloatArray, FloatArray]:
         """Expected value and variance of deals closing in ``[first_week, last_week]``."""
@@ -264,18 +265,13 @@ class Pipeline:
 
         Only ``survive`` of the moved deals arrive (a pushed deal can be lost).
         """
-        per_partner = np.ndim(survive) > 0
-        for ring in self.rings:
-            rows = ring.rows
-            part = share[rows]
-            kept = survive[rows] if per_partner else survive  # type: ignore[index]
-            a, b = from_week % ring.weeks, to_week % ring.weeks
-            for array in (ring.won, ring.expected, ring.variance):
-                moved = array[a] * part
-                array[a] -= moved
-                array[b] += moved * kept
-                if array is ring.expected:
-                    self.open_expected[rows] -= moved * (1.0 - kept)
+        source, target = self.cells(from_week), self.cells(to_week)
+        for array in self._cells:
+            moved = array[source] * share
+            array[source] -= moved
+            array[target] += moved * survive
+            if array is self._cells[1]:  # expected value: lost deals leave the pipeline
+                self.open_expected -= moved * (1.0 - survive)
 
     def gather(self, rows: IntArray) -> Pipeline:
         """A pipeline whose partner ``i`` is this one's partner ``rows[i]``.
