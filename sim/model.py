@@ -190,7 +190,6 @@ class PartnerProgramModel(mesa.Model):
         self._habituation_decay = _decay(traits.habituation_half_life_weeks)
         self._wallet_decay = _decay(traits.wallet_half_life_weeks)
         self._counts = np.diff(np.append(self._starts, self.world.partners))
-        self._frame = np.empty((len(SERIES), self.world.partners))  # the week's series to sum
         # Each row's (block, status) cell, to count partners by status in one ``bincount``.
         self._block = np.repeat(np.arange(len(self._starts)), self._counts) * _STATUSES
         self._latest = np.zeros(len(SERIES))  # last week's totals over all partners
@@ -608,10 +607,9 @@ class PartnerProgramModel(mesa.Model):
             columns.update(pulled_forward=moves.pulled, pushed_out=moves.pushed)
             columns["timing_flags"] = moves.flagged.astype(np.float64)
         row = self.series[self.week]
-        summed = [name for name in columns if name not in self._quiet]
-        frame = np.stack([columns[name] for name in summed], out=self._frame[: len(summed)])
-        sums = np.add.reduceat(frame, self._starts, axis=1)  # one call for every series
-        row[:, [_SERIES_INDEX[name] for name in summed]] = sums.T
+        for name, column in columns.items():
+            if name not in self._quiet:
+                row[:, _SERIES_INDEX[name]] = np.add.reduceat(column, self._starts)
         for name, code in (("active", ACTIVE), ("dormant", DORMANT), ("churned", CHURNED)):
             row[:, _SERIES_INDEX[f"{name}_partners"]] = by_status[code]
         self._latest = row.sum(axis=0)

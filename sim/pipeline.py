@@ -231,9 +231,9 @@ class Pipeline:
                 np.add.at(target, cells, amount)
             np.add.at(self.open_expected, rows, expected)
 
-    def cells(self, week: int) -> IntArray:
-        """Each partner's cell for close week ``week`` in the flat buffers."""
-        return self._base + (week % self._length) * self._width
+    def cells(self, week: int, rows: IntArray | slice = slice(None)) -> IntArray:
+        """Partner ``rows``' cells (default: every partner's) for close week ``week``."""
+        return self._base[rows] + (week % self._length[rows]) * self._width[rows]
 
     def due(self, week: int) -> FloatArray:
         """Won list value of the deals due in ``week`` (within every ring's reach)."""
@@ -265,13 +265,16 @@ class Pipeline:
 
         Only ``survive`` of the moved deals arrive (a pushed deal can be lost).
         """
-        source, target = self.cells(from_week), self.cells(to_week)
+        rows = np.flatnonzero(share)  # only the partners whose deals move
+        share = share[rows]
+        kept = survive[rows] if np.ndim(survive) else survive  # type: ignore[index]
+        source, target = self.cells(from_week, rows), self.cells(to_week, rows)
         for array in self._cells:
             moved = array[source] * share
             array[source] -= moved
-            array[target] += moved * survive
+            array[target] += moved * kept
             if array is self._cells[1]:  # expected value: lost deals leave the pipeline
-                self.open_expected -= moved * (1.0 - survive)
+                self.open_expected[rows] -= moved * (1.0 - kept)
 
     def gather(self, rows: IntArray) -> Pipeline:
         """A pipeline whose partner ``i`` is this one's partner ``rows[i]``.
