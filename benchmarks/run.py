@@ -7,8 +7,9 @@ machine CPU time is the fairer figure for one core):
 * **throughput**: partner-weeks per second of one arm with every mechanic on
   (all reward levers, every nudge channel, budget, deferral and clawback,
   channel conflict, returns, a supply constraint, deal timing), 52 weeks, at
-  1k, 10k, 100k and (unless ``--no-million``) 1M partners; the world is drawn
-  outside the timed run and reported apart (``build_seconds``);
+  1k, 10k, 100k and (unless ``--no-million``) 1M partners, median of three
+  runs (one at 1M); the world is drawn outside the timed run and reported
+  apart (``build_seconds``); peak memory is taken after the first run;
 * **paired replication**: median time of ``sim.runner.run_replication`` (both
   arms, one stacked pass) of 1,000 partners over 52 weeks, for the quickstart
   and for the every-mechanic design;
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -53,6 +55,8 @@ from benchmarks.core import (  # noqa: E402
 )
 
 WEEKS = 52
+#: Runs of the package per measurement (the median is reported; 1M partners run once).
+PACKAGE_RUNS = 3
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 #: A design with every lever on, plus guardrails and every market feature.
 EVERY_MECHANIC: dict[str, Any] = {
@@ -156,25 +160,44 @@ def timed(run: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def throughput(partners: int) -> dict[str, float]:
-    """One arm with every mechanic on, 52 weeks (called in a child process)."""
+def package_run(scenario: Any, runs: int) -> tuple[float, float, float, float]:
+    """Median wall and CPU seconds of ``runs`` one-arm runs, each on a freshly drawn world.
+
+    Drawing the world is timed apart (its median is the third value); the run
+    consumes it (``consume_world=True``), as the paired runner does. The
+    fourth value is the peak resident memory after the first run, MB (later
+    runs only add the allocator's leftovers).
+    """
     from sim import PartnerProgramModel, build_world
 
-    scenario = every_mechanic(partners)
-    start = time.perf_counter()
-    world = build_world(scenario, 0)
-    build = time.perf_counter() - start
-    wall, cpu = timed(
-        lambda: PartnerProgramModel(scenario, arm="design", world=world, consume_world=True).run()
-    )
+    walls, cpus, builds, peak = [], [], [], 0.0
+    for _ in range(runs):
+        start = time.perf_counter()
+        world = build_world(scenario, 0)
+        builds.append(time.perf_counter() - start)
+        wall, cpu = timed(
+            lambda world=world: PartnerProgramModel(
+                scenario, arm="design", world=world, consume_world=True
+            ).run()
+        )
+        walls.append(wall)
+        cpus.append(cpu)
+        peak = peak or peak_rss_mb()
+    return statistics.median(walls), statistics.median(cpus), statistics.median(builds), peak
+
+
+def throughput(partners: int, runs: int) -> dict[str, float]:
+    """One arm with every mechanic on, 52 weeks, median of ``runs`` (in a child process)."""
+    wall, cpu, build, peak = package_run(every_mechanic(partners), runs)
     return {
+        "runs": runs,
         "partners": partners,
         "build_seconds": build,
         "seconds": wall,
         "cpu_seconds": cpu,
         "partner_weeks_per_s": partners * WEEKS / wall,
         "partner_weeks_per_cpu_s": partners * WEEKS / cpu,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak,
     }
 
 
@@ -190,15 +213,12 @@ def paired(repeats: int) -> dict[str, float]:
 def versus_reference(partners: int, reference_weeks: int) -> dict[str, float]:
     """Partner-weeks per second of the package and of the reference, same scenario and world."""
     from benchmarks.reference_model import ReferenceModel
-    from sim import PartnerProgramModel, build_world
+    from sim import build_world
 
     scenario = reference_scenario(partners)
-    world = build_world(scenario, 0)
-    wall, cpu = timed(
-        lambda: PartnerProgramModel(scenario, arm="design", world=world, consume_world=True).run()
-    )
+    wall, cpu, _, _ = package_run(scenario, PACKAGE_RUNS)
     weeks = min(reference_weeks, WEEKS)
-    world = build_world(scenario, 0)  # the same world again: the package's run used up its own
+    world = build_world(scenario, 0)  # the same world again: the package's runs used up theirs
     start = time.perf_counter()
     model = ReferenceModel(scenario, world=world)
     setup = time.perf_counter() - start  # creating the agents: reported, not counted
@@ -251,7 +271,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every figure, each in its own child process."""
     here = "benchmarks.run"
     sizes = [n for n in SIZES if n < 1_000_000 or not args.no_million]
-    arms = {str(n): in_child(here, "throughput", n) for n in sizes}
+    arms = {
+        str(n): in_child(here, "throughput", n, 1 if n >= 1_000_000 else PACKAGE_RUNS)
+        for n in sizes
+    }
     reference = {
         str(n): in_child(here, "versus_reference", n, WEEKS if n <= 1000 else args.reference_weeks)
         for n in (1_000, 10_000)
@@ -303,7 +326,7 @@ def main() -> None:
     parser.add_argument("--trials", type=_positive, default=4, help="optimization trials timed")
     parser.add_argument("--points", type=_positive, default=4, help="sweep points timed")
     parser.add_argument(
-        "--reference-weeks", type=_positive, default=4, help="weeks of the 10k reference timed"
+        "--reference-weeks", type=_positive, default=8, help="weeks of the 10k reference timed"
     )
     args = parser.parse_args()
     figures = measure(args)
