@@ -20,6 +20,11 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Random numbers drawn ahead, at most, per chunk of weeks (all purposes): 8 MB.
+CHUNK_NUMBERS = 1_000_000
+#: Weeks drawn ahead, at most.
+MAX_CHUNK_WEEKS = 13
+
 
 def purpose_key(purpose: str) -> int:
     """A stable 32-bit key for a purpose name (CRC-32, identical across runs)."""
@@ -79,23 +84,38 @@ class WeeklyDraws:
             purpose: stream(seed, replication, f"{prefix}.{purpose}") for purpose in chosen
         }
         self.week = -1
+        # Weeks drawn at once per purpose: as many as fit in CHUNK_NUMBERS (at least one).
+        width = n if rows is None else rows.size
+        self._chunk = max(1, min(MAX_CHUNK_WEEKS, CHUNK_NUMBERS // max(width * len(chosen), 1)))
+        self._ahead: dict[str, FloatArray] = {}
+        self._served = self._chunk  # weeks of ``_ahead`` served so far
 
     def next_week(self) -> dict[str, FloatArray]:
-        """Draw the next week's block for every purpose (arrays over partners)."""
+        """The next week's block for every purpose (arrays over partner rows).
+
+        A chunk of weeks is drawn at once per purpose, the same numbers as
+        week by week, and served a week at a time: fewer, larger numpy calls.
+        The arrays are views of the chunk; read them, do not write to them.
+        """
+        if self._served == self._chunk:
+            self._draw_ahead()
         self.week += 1
-        block = {p: self._generators[p].random(self.n) for p in self.UNIFORM}
-        block.update({p: self._generators[p].standard_normal(self.n) for p in self.NORMAL})
-        if self.rows is not None:
-            return {p: np.take(values, self.rows) for p, values in block.items()}
-        return block
+        week, self._served = self._served, self._served + 1
+        return {purpose: block[week] for purpose, block in self._ahead.items()}
 
     def next_weeks(self, weeks: int) -> dict[str, FloatArray]:
-        """Draw the next ``weeks`` weeks at once (arrays ``[weeks, partners]``).
+        """The next ``weeks`` weeks at once (arrays ``[weeks, partner rows]``).
 
-        The numbers are those that ``weeks`` calls of :meth:`next_week` would give.
+        The numbers are those that ``weeks`` calls of :meth:`next_week` give.
         """
-        self.week += weeks
-        shape = (weeks, self.n)
-        block = {p: self._generators[p].random(shape) for p in self.UNIFORM}
-        block.update({p: self._generators[p].standard_normal(shape) for p in self.NORMAL})
-        return block
+        blocks = [self.next_week() for _ in range(weeks)]
+        return {p: np.stack([block[p] for block in blocks]) for p in self._generators}
+
+    def _draw_ahead(self) -> None:
+        """Draw the next chunk of weeks for every purpose, gathered onto the rows."""
+        shape = (self._chunk, self.n)
+        ahead = {p: self._generators[p].random(shape) for p in self.UNIFORM}
+        ahead.update({p: self._generators[p].standard_normal(shape) for p in self.NORMAL})
+        if self.rows is not None:
+            ahead = {p: np.take(block, self.rows, axis=1) for p, block in ahead.items()}
+        self._ahead, self._served = ahead, 0
