@@ -49,14 +49,8 @@ class Schedule:
         cap: FloatArray | None = None,
         blocks: Sequence[slice] | None = None,
     ) -> None:
-        self._setup(
-            *(
-                np.ascontiguousarray(np.asarray(a, dtype=np.float64).T)
-                for a in (breakpoints, slopes, jumps)
-            ),
-            cap,
-            blocks,
-        )
+        rows = (np.asarray(a, dtype=np.float64).T for a in (breakpoints, slopes, jumps))
+        self._setup(*rows, cap, blocks)
 
     @classmethod
     def by_breakpoint(

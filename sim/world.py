@@ -8,6 +8,7 @@ the same whatever the design.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,7 +80,7 @@ class World:
         this_week, later = self._closing[weeks_left]
         return np.repeat(this_week, counts), np.repeat(later, counts)
 
-    @property
+    @functools.cached_property
     def blocks(self) -> list[slice]:
         """Rows of each (archetype, copy) block; archetype traits are constant within one."""
         bounds = [*self.starts.tolist(), self.partners]
