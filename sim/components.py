@@ -17,6 +17,7 @@ The base class does nothing; a lever overrides the hooks it needs.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,16 +44,25 @@ class Outlook:
     flow_var: FloatArray
     sd_floor: FloatArray
     keep: FloatArray  # booked share of list value (1 - customer discount)
-    _cache: dict[int, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    _cache: dict[tuple[int, slice | None], tuple[FloatArray, FloatArray]] = field(
+        default_factory=dict
+    )
     #: Each component's projection of its period this week (see ``Component.project``).
     projections: dict[object, Projection] = field(default_factory=dict)
 
-    def pipeline_until(self, last_week: int) -> tuple[FloatArray, FloatArray]:
-        """Expected booked value and variance of open deals closing this week to ``last_week``."""
-        if last_week not in self._cache:
-            mean, var = self.pipeline.outlook(self.week, last_week)
-            self._cache[last_week] = (mean * self.keep, var * self.keep**2)
-        return self._cache[last_week]
+    def pipeline_until(
+        self, last_week: int, rows: slice | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Expected booked value and variance of open deals closing this week to ``last_week``.
+
+        For every partner, or for ``rows``, one block of the world's rows.
+        """
+        key = (last_week, rows)
+        if key not in self._cache:
+            mean, var = self.pipeline.outlook(self.week, last_week, rows)
+            keep = self.keep if rows is None else self.keep[rows]
+            self._cache[key] = (mean * keep, var * keep**2)
+        return self._cache[key]
 
 
 @dataclass(frozen=True)
@@ -63,35 +73,26 @@ class Projection:
     sd: FloatArray  # its standard deviation
     revenue: FloatArray  # expected revenue still to book in the period, $
     this_week: FloatArray  # share of this week's new deals that close in the period
+    # (one number when the projection is of one block of rows)
 
 
 @dataclass
 class Boosts:
-    """This week's modifiers, relative gains added up across components (0 = none)."""
+    """This week's modifiers, relative gains added up across components (0 = none).
 
-    win_rate: FloatArray
-    deal_size: FloatArray
-    flow: FloatArray
-    effort: FloatArray  # multiplicative factor, 1 = none
-    registered_share: FloatArray  # share of new deals registered
-    registration_uplift: FloatArray  # relative win-rate gain of a registered deal
-    protection: FloatArray  # share of the conflict loss a registered deal avoids
-    approval_weeks: FloatArray
+    Each starts as a number (no modifier, for every partner) and becomes a
+    per-partner array once a component adds to it, so weeks without
+    modifiers cost nothing.
+    """
 
-    @classmethod
-    def none(cls, partners: int) -> Boosts:
-        """No modifiers."""
-        zero = np.zeros(partners)
-        return cls(
-            win_rate=zero.copy(),
-            deal_size=zero.copy(),
-            flow=zero.copy(),
-            effort=np.ones(partners),
-            registered_share=zero.copy(),
-            registration_uplift=zero.copy(),
-            protection=zero.copy(),
-            approval_weeks=zero.copy(),
-        )
+    win_rate: FloatArray | float = 0.0
+    deal_size: FloatArray | float = 0.0
+    flow: FloatArray | float = 0.0
+    effort: FloatArray | float = 1.0  # multiplicative factor, 1 = none
+    registered_share: FloatArray | float = 0.0  # share of new deals registered
+    registration_uplift: FloatArray | float = 0.0  # relative win-rate gain of a registered deal
+    protection: FloatArray | float = 0.0  # share of the conflict loss a registered deal avoids
+    approval_weeks: FloatArray | float = 0.0
 
 
 @dataclass
@@ -139,7 +140,12 @@ class Component:
         return None
 
     def project(
-        self, outlook: Outlook, period_weeks: int, measure: FloatArray, weight: float | None
+        self,
+        outlook: Outlook,
+        period_weeks: int,
+        measure: FloatArray,
+        weight: float | None,
+        rows: slice | None = None,
     ) -> Projection:
         """Where this week's period measure is heading, as partners see it.
 
@@ -148,24 +154,44 @@ class Component:
         close in time; its sd adds the pipeline's and the new flow's variances
         (at least half a deal). ``weight=None`` says the measure is the
         period's revenue, which every lever with periods of ``period_weeks``
-        shares. Computed once per week per component, or per period length for
-        revenue, since effort signals and near-threshold targeting all need it.
+        shares. For every partner, or for ``rows``, one block of the world's
+        rows (``measure`` stays every partner's). Computed once per week per
+        component (or per period length for revenue) and rows, since effort
+        signals and near-threshold targeting all need it.
         """
-        key = ("revenue", period_weeks) if weight is None else id(self)
+        key = ("revenue", period_weeks, rows) if weight is None else (id(self), rows)
         seen = outlook.projections.get(key)
         if seen is None:
             end = (outlook.week // period_weeks + 1) * period_weeks - 1
-            open_mean, open_var = outlook.pipeline_until(end)
-            this_week, later = self.world.closing_shares(end - outlook.week)
+            open_mean, open_var = outlook.pipeline_until(end, rows)
+            this_week, later = self.world.closing_shares(end - outlook.week, rows)
             coming = this_week + later
-            revenue = open_mean + outlook.flow * coming
-            sd = np.maximum(np.sqrt(open_var + outlook.flow_var * coming), outlook.sd_floor)
+            every = slice(None) if rows is None else rows
+            flow, flow_var = outlook.flow[every], outlook.flow_var[every]
+            revenue = open_mean + flow * coming
+            sd = np.maximum(np.sqrt(open_var + flow_var * coming), outlook.sd_floor[every])
             if weight is None:
-                seen = Projection(measure + revenue, sd, revenue, this_week)
+                seen = Projection(measure[every] + revenue, sd, revenue, this_week)
             else:  # points: revenue in points
-                seen = Projection(measure + weight * revenue, weight * sd, revenue, this_week)
+                seen = Projection(
+                    measure[every] + weight * revenue, weight * sd, revenue, this_week
+                )
             outlook.projections[key] = seen
         return seen
+
+    @functools.cached_property
+    def blocks(self) -> list[slice]:
+        """The world's blocks of rows (archetype, copy) with partners in the audience."""
+        return [rows for rows in self.world.blocks if self.eligible[rows].any()]
+
+    def closing_in_period(self, week: int, period_weeks: int) -> list[tuple[slice, float]]:
+        """This component's blocks where this week's new deals can close within the period.
+
+        Each with the share of them that does (a block shares its archetype's cycles).
+        """
+        weeks_left = (week // period_weeks + 1) * period_weeks - 1 - week
+        shares = ((rows, self.world.closing_shares(weeks_left, rows)[0]) for rows in self.blocks)
+        return [(rows, float(share)) for rows, share in shares if share > 0]
 
 
 def per_archetype(

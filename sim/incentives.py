@@ -20,6 +20,7 @@ from sim.components import (
     FloatArray,
     Outcome,
     Outlook,
+    Projection,
     per_archetype,
 )
 from sim.levers import (
@@ -196,29 +197,26 @@ class PeriodReward(Component):
             self.near_miss[:] = False
 
     # -- behaviour ------------------------------------------------------------------
-    def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Period-end measure (mean, sd), expected period revenue, this week's share in time."""
-        seen = self.project(outlook, self.period_weeks, self.measure, self.points_weight)
-        return seen.mean, seen.sd, self.period_revenue + seen.revenue, seen.this_week
+    def projected(self, outlook: Outlook, rows: slice | None = None) -> Projection:
+        """The period measure's outlook, for every partner or for one block of ``rows``."""
+        return self.project(outlook, self.period_weeks, self.measure, self.points_weight, rows)
 
     def _marginal(
-        self,
-        mean: FloatArray,
-        sd: FloatArray,
-        revenue: FloatArray,
-        blocks: list[slice] | None = None,
+        self, mean: FloatArray, sd: FloatArray, revenue: FloatArray, rows: slice | None = None
     ) -> FloatArray:
         """Expected reward per extra $ of period revenue, given the measure's outlook.
 
-        Computed for the schedule's ``blocks`` of rows (default: all in play).
+        For every partner, or for one block of ``rows`` (the arrays are then theirs).
         """
         if not self.pays_on_revenue:
-            return self.schedule.marginal(mean, sd, blocks) * self.weight
+            return self.schedule.marginal(mean, sd, rows) * self.weight
         # E[rate] plus the pull of each tier: a step in rate times the period's revenue.
         schedule = self.schedule
-        rate = schedule.marginal(mean, sd, blocks)
+        rate = schedule.marginal(mean, sd, rows)
+        every = slice(None) if rows is None else rows
         # [K, partners] views of the schedule's own rows
-        pull = threshold_pull(schedule.breakpoints.T, schedule.slopes.T * revenue, mean, sd)
+        thresholds, steps = schedule.breakpoints.T[:, every], schedule.slopes.T[:, every]
+        pull = threshold_pull(thresholds, steps * revenue, mean, sd)
         return rate + pull * self.weight
 
     def fresh_signal(self, outlook: Outlook) -> FloatArray:
@@ -254,15 +252,18 @@ class PeriodReward(Component):
         flat = self.flat
         if flat is not None:  # a constant rate: the outlook does not matter
             return flat
-        mean, sd, revenue, this_week = self.projected(outlook)
-        # Where none of this week's deals can close in the period, only later periods count.
-        blocks = [rows for rows in self.schedule.blocks if this_week[rows.start] > 0]
-        current = self._marginal(mean, sd, revenue, blocks)
         later = self.fresh_signal(outlook)
-        value = this_week * current + (1.0 - this_week) * later
+        value = later.copy()
         spec = self.spec
-        if isinstance(spec, Accelerator) and spec.ratchet is not None:
-            value -= this_week * spec.ratchet * np.maximum(later - spec.base_rate, 0.0)
+        ratchet = spec.ratchet if isinstance(spec, Accelerator) else None
+        # Only where some of this week's deals close in the period does the period matter.
+        for rows, this_week in self.closing_in_period(outlook.week, self.period_weeks):
+            seen = self.projected(outlook, rows)
+            revenue = self.period_revenue[rows] + seen.revenue
+            current = self._marginal(seen.mean, seen.sd, revenue, rows)
+            value[rows] = this_week * current + (1.0 - this_week) * later[rows]
+            if ratchet is not None:
+                value[rows] -= this_week * ratchet * np.maximum(later[rows] - spec.base_rate, 0.0)
         return np.where(self.eligible, value, 0.0)
 
     def gap(self, outlook: Outlook, rows: Rows = ALL) -> FloatArray:
@@ -270,7 +271,7 @@ class PeriodReward(Component):
 
         For partner ``rows`` only, if given.
         """
-        mean = self.projected(outlook)[0][rows]
+        mean = self.projected(outlook).mean[rows]
         return relative_gap(mean, self.schedule.next_breakpoint(mean, rows))
 
 
@@ -385,18 +386,17 @@ class TierLadder(Component):
             engagement *= 1.0 - loss
             self.demoted_from[:] = 0
 
-    def projected(self, outlook: Outlook) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Expected period-end measure, its sd, and the share of this week's deals in time."""
+    def projected(self, outlook: Outlook, rows: slice | None = None) -> Projection:
+        """The period measure's outlook, for every partner or for one block of ``rows``."""
         weight = None if self.scorecard is None else self.weight
-        seen = self.project(outlook, self.period_weeks, self.measure, weight)
-        return seen.mean, seen.sd, seen.this_week
+        return self.project(outlook, self.period_weeks, self.measure, weight, rows)
 
     def gap(self, outlook: Outlook, rows: Rows = ALL) -> FloatArray:
         """Relative shortfall of the projected measure below the next tier (inf if none).
 
         For partner ``rows`` only, if given.
         """
-        mean = self.projected(outlook)[0][rows]
+        mean = self.projected(outlook).mean[rows]
         thresholds = self.thresholds[:, rows]
         return relative_gap(mean, np.where(thresholds > mean, thresholds, np.inf).min(axis=0))
 
@@ -408,12 +408,12 @@ class TierLadder(Component):
         tier to the next is a jump at its threshold. Tiers a partner already
         holds with grace left cannot be lost this period, so they do not pull.
         """
-        mean, sd, this_week = self.projected(outlook)
         value_now = self.rebate[self.level]
-        for rows in self.world.blocks:  # where this week's deals can close in the period
-            if this_week[rows.start] > 0:
-                pull = self._pull(outlook.flow[rows], mean[rows], sd[rows], rows)
-                value_now[rows] += this_week[rows] * pull * self.weight
+        # Only where some of this week's deals close in the period does the period matter.
+        for rows, this_week in self.closing_in_period(outlook.week, self.period_weeks):
+            seen = self.projected(outlook, rows)
+            pull = self._pull(outlook.flow[rows], seen.mean, seen.sd, rows)
+            value_now[rows] += this_week * pull * self.weight
         return np.where(self.eligible, value_now, 0.0)
 
     def _pull(self, flow: FloatArray, mean: FloatArray, sd: FloatArray, rows: slice) -> FloatArray:

@@ -196,6 +196,10 @@ class PartnerProgramModel(mesa.Model):
         self._quiet = self._always_zero()
         self._rewards = [r for parts in self.parts for r in parts.period_rewards]
         self._our_discount = traits.pull_discount * (1.0 - traits.discount_funding)
+        self._share: FloatArray | None = None  # see ``_perceived_share``
+        self._budgeted = any(p.ledger.guardrails.budget is not None for p in self.parts)
+        # Variance of one booked $ of deal value relative to its square: keep^2 e^(sigma^2)
+        self._value_spread = self._keep**2 * np.exp(traits.deal_size_sigma**2)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
 
     def _programs(
@@ -292,14 +296,16 @@ class PartnerProgramModel(mesa.Model):
                 certification.decide(draws["certify"], alive)
             for fund in parts.funds:
                 fund.claim(t, draws["mdf_claim"], alive)
-        boosts = Boosts.none(world.partners)
+        boosts = Boosts()
         for component in self.components:
             component.boost(t, boosts)
 
         activity = self._apply("activity_multiplier", state.engagement, state.status)
         flow_rate = world.base_rate * self.demand[t] * activity * state.wallet * (1.0 + boosts.flow)
         win_rate = np.minimum(traits.win_rate * (1.0 + boosts.win_rate), 1.0)
-        terms = world.terms.boosted(boosts.deal_size) if boosts.deal_size.any() else world.terms
+        deal_size = boosts.deal_size
+        boosted = isinstance(deal_size, np.ndarray) and deal_size.any()
+        terms = world.terms.boosted(deal_size) if boosted else world.terms
         outlook = self._outlook(flow_rate * state.effort * win_rate, terms.deal_value)
 
         contacts, strength, contact_cost = self._nudge(draws, outlook)
@@ -335,7 +341,9 @@ class PartnerProgramModel(mesa.Model):
         )
         rewards, forfeits, clawed, other_cost = self._settle(t, outcome, returned)
         self._lifecycle(draws, won > 0, rewards > 0)
-        forfeits += sum((p.ledger.forfeit(state.status == CHURNED) for p in self.parts), 0.0)
+        if "forfeited" not in self._quiet:  # deferred rewards of partners who churned
+            churned = state.status == CHURNED
+            forfeits += sum((p.ledger.forfeit(churned) for p in self.parts), 0.0)
         self._account(
             Week(
                 revenue=revenue,
@@ -368,12 +376,11 @@ class PartnerProgramModel(mesa.Model):
     def _outlook(self, expected_rate: FloatArray, deal_value: FloatArray) -> Outlook:
         """What partners expect: booked value per week from new deals, and its variance."""
         keep = self._keep
-        sigma = self.world.traits.deal_size_sigma
         return Outlook(
             week=self.week,
             pipeline=self.pipeline,
             flow=expected_rate * deal_value * keep,
-            flow_var=expected_rate * (deal_value * keep) ** 2 * np.exp(sigma**2),
+            flow_var=expected_rate * deal_value**2 * self._value_spread,
             sd_floor=0.5 * deal_value * keep,
             keep=keep,
         )
@@ -386,10 +393,11 @@ class PartnerProgramModel(mesa.Model):
         state.nudge_stock *= self._nudge_decay
         state.habituation *= self._habituation_decay
         n = self.world.partners
-        contacts, strength, cost, opt_outable = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-        channels = [c for parts in self.parts for c in parts.channels]
+        contacts, strength, cost = np.zeros(n), np.zeros(n), np.zeros(n)
+        channels = [c for parts in self.parts for c in parts.channels if c.due(self.week)]
         if not channels:
             return contacts, strength, cost
+        opt_outable = np.zeros(n)
         reachable = state.status != CHURNED
 
         def gap(rows: Rows) -> FloatArray:
@@ -422,7 +430,15 @@ class PartnerProgramModel(mesa.Model):
         return np.full(self.world.partners, np.inf)[rows]
 
     def _perceived_share(self) -> FloatArray:
-        """What a reward dollar is worth to each partner under its program's guardrails."""
+        """What a reward dollar is worth to each partner under its program's guardrails.
+
+        Without a budget (which can run out) it never changes, so it is kept.
+        """
+        if self._share is None or self._budgeted:
+            self._share = self._share_now()
+        return self._share
+
+    def _share_now(self) -> FloatArray:
         value = self.world.traits.deferral_value
         if len(self.parts) == 1:
             return self.parts[0].ledger.perceived_share(value)
@@ -469,15 +485,17 @@ class PartnerProgramModel(mesa.Model):
         """New opportunities into the pipeline; returns deals registered per partner."""
         index, count = arrivals(rate, draws["arrival"])
         rows = index[0]
-        none = np.zeros(rows.size, dtype=bool)
-        registered = (
-            draws["register"][rows] < boosts.registered_share[rows] if "register" in draws else none
-        )
         conflict = self.spec.market.channel_conflict
-        contested = draws["conflict"][rows] < conflict.rate if "conflict" in draws else none
-        protected = registered * boosts.protection[rows]
+        if "register" in draws:  # a registration lever sets every registration boost
+            registered = draws["register"][rows] < boosts.registered_share[rows]
+            protected = registered * boosts.protection[rows]
+            uplift = 1.0 + registered * boosts.registration_uplift[rows]
+            delay = registered * boosts.approval_weeks[rows]
+        else:
+            registered, protected, uplift, delay = np.zeros(rows.size, dtype=bool), 0.0, 1.0, 0.0
+        contested = draws["conflict"][rows] < conflict.rate if "conflict" in draws else False
         loss = conflict.loss * contested * (1.0 - protected)
-        p = win_rate[rows] * (1.0 + registered * boosts.registration_uplift[rows]) * (1.0 - loss)
+        p = win_rate[rows] * uplift * (1.0 - loss)
         new = terms.open(
             rows,
             count,
@@ -485,7 +503,7 @@ class PartnerProgramModel(mesa.Model):
             draws["cycle"][rows],
             draws["win"][rows],
             win_rate=np.minimum(p, 1.0),
-            delay=registered * boosts.approval_weeks[rows],
+            delay=delay,
         )
         self.pipeline.add(t, new)
         return np.bincount(rows, weights=registered * count, minlength=self.world.partners)
@@ -607,9 +625,15 @@ class PartnerProgramModel(mesa.Model):
             columns.update(pulled_forward=moves.pulled, pushed_out=moves.pushed)
             columns["timing_flags"] = moves.flagged.astype(np.float64)
         row = self.series[self.week]
-        for name, column in columns.items():
-            if name not in self._quiet:
-                row[:, _SERIES_INDEX[name]] = np.add.reduceat(column, self._starts)
+        names = [name for name in columns if name not in self._quiet]
+        # Columns stacked a batch at a time, for few calls at bounded memory.
+        per_batch = max(1, _STACKED_NUMBERS // self.world.partners)
+        for first in range(0, len(names), per_batch):
+            batch = names[first : first + per_batch]
+            stacked = np.concatenate([columns[name] for name in batch]).reshape(len(batch), -1)
+            row[:, [_SERIES_INDEX[name] for name in batch]] = np.add.reduceat(
+                stacked, self._starts, axis=1
+            ).T
         for name, code in (("active", ACTIVE), ("dormant", DORMANT), ("churned", CHURNED)):
             row[:, _SERIES_INDEX[f"{name}_partners"]] = by_status[code]
         self._latest = row.sum(axis=0)
@@ -654,6 +678,8 @@ class PartnerProgramModel(mesa.Model):
 _RULES = ("choose_effort", "activity_multiplier", "nudge_response", "opt_out_probability")
 _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
 _STATUSES = max(ACTIVE, DORMANT, CHURNED) + 1
+#: Most numbers stacked at once to sum the weekly series by block (8 MB).
+_STACKED_NUMBERS = 1_000_000
 
 #: Model-level series for Mesa's DataCollector: this week's totals (means for
 #: effort and engagement) over all partners.

@@ -131,17 +131,21 @@ class Ring:
         self.expected = arrays[1]  # partner's expectation: value x win rate
         self.variance = arrays[2]  # value^2 x p (1 - p)
 
-    def outlook(self, first_week: int, last_week: int) -> tuple[FloatArray, FloatArray]:
+    def outlook(
+        self, first_week: int, last_week: int, columns: slice = slice(None)
+    ) -> tuple[FloatArray, FloatArray]:
         """Expected value and variance of deals closing in ``[first_week, last_week]``.
 
-        Weeks past the ring's reach hold no deals.
+        For the block's partners, or for its ``columns`` only. Weeks past the
+        ring's reach hold no deals.
         """
         last_week = min(last_week, first_week + self.weeks - 1)
         a, b = first_week % self.weeks, last_week % self.weeks
+        expected, variance = self.expected[:, columns], self.variance[:, columns]
         if a <= b:
-            return self.expected[a : b + 1].sum(axis=0), self.variance[a : b + 1].sum(axis=0)
-        mean = self.expected[a:].sum(axis=0) + self.expected[: b + 1].sum(axis=0)
-        var = self.variance[a:].sum(axis=0) + self.variance[: b + 1].sum(axis=0)
+            return expected[a : b + 1].sum(axis=0), variance[a : b + 1].sum(axis=0)
+        mean = expected[a:].sum(axis=0) + expected[: b + 1].sum(axis=0)
+        var = variance[a:].sum(axis=0) + variance[: b + 1].sum(axis=0)
         return mean, var
 
 
@@ -231,12 +235,18 @@ class Pipeline:
                 np.add.at(target, cells, amount)
             np.add.at(self.open_expected, rows, expected)
 
-    def cells(self, week: int, rows: IntArray | slice = slice(None)) -> IntArray:
-        """Partner ``rows``' cells (default: every partner's) for close week ``week``."""
+    def cells(self, week: int | IntArray, rows: IntArray | slice = slice(None)) -> IntArray:
+        """Partner ``rows``' cells (default: every partner's) for close week ``week``.
+
+        ``week`` may be a column of weeks, ``[weeks, 1]``, for cells ``[weeks, partners]``.
+        """
         return self._base[rows] + (week % self._length[rows]) * self._width[rows]
 
-    def due(self, week: int) -> FloatArray:
-        """Won list value of the deals due in ``week`` (within every ring's reach)."""
+    def due(self, week: int | IntArray) -> FloatArray:
+        """Won list value of the deals due in ``week`` (within every ring's reach).
+
+        ``week`` may be a column of weeks, ``[weeks, 1]``, for ``[weeks, partners]``.
+        """
         return self._cells[0][self.cells(week)]
 
     def close(self, week: int) -> FloatArray:
@@ -248,11 +258,20 @@ class Pipeline:
             array[cells] = 0.0
         return booked
 
-    def outlook(self, first_week: int, last_week: int) -> tuple[FloatArray, FloatArray]:
-        """Expected value and variance of deals closing in ``[first_week, last_week]``."""
+    def outlook(
+        self, first_week: int, last_week: int, rows: slice | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Expected value and variance of deals closing in ``[first_week, last_week]``.
+
+        For every partner, or for ``rows``, a block of rows within one ring.
+        """
         if last_week < first_week:
-            zero = np.zeros(self.open_expected.size)
+            zero = np.zeros(self.open_expected.size if rows is None else rows.stop - rows.start)
             return zero, zero.copy()
+        if rows is not None:
+            ring = self.ring_of(rows.start)
+            start = ring.rows.start
+            return ring.outlook(first_week, last_week, slice(rows.start - start, rows.stop - start))
         parts = [ring.outlook(first_week, last_week) for ring in self.rings]
         if len(parts) == 1:
             return parts[0]
@@ -275,6 +294,20 @@ class Pipeline:
             array[target] += moved * kept
             if array is self._cells[1]:  # expected value: lost deals leave the pipeline
                 self.open_expected[rows] -= moved * (1.0 - kept)
+
+    def pull_in(self, shares: FloatArray, week: int) -> None:
+        """Move ``shares[j]`` of each partner's deals due in week ``week + 1 + j`` to ``week``.
+
+        All weeks must be within every ring's reach of ``week``.
+        """
+        rows = np.flatnonzero(shares.any(axis=0))  # only the partners whose deals move
+        share = shares[:, rows]
+        source = self.cells(week + 1 + np.arange(shares.shape[0])[:, None], rows)
+        target = self.cells(week, rows)
+        for array in self._cells:
+            moved = array[source] * share
+            array[source] -= moved
+            array[target] += moved.sum(axis=0)
 
     def gather(self, rows: IntArray) -> Pipeline:
         """A pipeline whose partner ``i`` is this one's partner ``rows[i]``.

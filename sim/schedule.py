@@ -121,6 +121,7 @@ class Schedule:
         capped = np.isfinite(self.cap_point)
         in_play = live.any(axis=0) | capped
         self.blocks = [rows for rows in blocks or [slice(0, n)] if in_play[rows].any()]
+        self._in_play = set(self.blocks)
         self._points = np.where(live, self._points_t, np.inf)[keep]
         self._slopes = np.where(live, self._slopes_t, 0.0)[keep]
         self._jumps = np.where(live, jumps, 0.0)[keep]
@@ -153,23 +154,24 @@ class Schedule:
         """The slope of R at ``S``: the slope changes of the breakpoints reached, summed."""
         return ((measure >= self._points_t) * self._slopes_t).sum(axis=0)
 
-    def marginal(
-        self, mean: FloatArray, sd: FloatArray, blocks: Sequence[slice] | None = None
-    ) -> FloatArray:
+    def marginal(self, mean: FloatArray, sd: FloatArray, rows: slice | None = None) -> FloatArray:
         """The derivative of E[min(R(S), cap)] in the mean, for S ~ Normal(mean, sd).
 
         Each slope counts where ``T_k <= S < S_cap`` and each jump (up to the
-        cap) by the density at its threshold. Only ``blocks`` of rows (default:
-        :attr:`blocks`, those in play) are computed; other rows get the
-        constant slope.
+        cap) by the density at its threshold. For every partner, or for
+        ``rows``, one of the blocks the schedule was built with (``mean`` and
+        ``sd`` are then theirs). Only :attr:`blocks` in play are computed;
+        other rows get the constant slope.
         """
-        blocks = self.blocks if blocks is None else blocks
-        n = mean.size
-        if blocks == [slice(0, n)]:
+        if rows is not None:
+            if rows in self._in_play:
+                return self._marginal_rows(mean, sd, rows)
+            return self._base_slope[rows].copy()
+        if self.blocks == [slice(0, mean.size)]:
             return self._marginal_rows(mean, sd, ALL)
         slope = self._base_slope.copy()
-        for rows in blocks:
-            slope[rows] = self._marginal_rows(mean[rows], sd[rows], rows)
+        for block in self.blocks:
+            slope[block] = self._marginal_rows(mean[block], sd[block], block)
         return slope
 
     def _marginal_rows(self, mean: FloatArray, sd: FloatArray, rows: slice) -> FloatArray:

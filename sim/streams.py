@@ -74,6 +74,8 @@ class WeeklyDraws:
     ) -> None:
         self.n = n
         self.rows = rows  # gather each block onto these rows (a stacked world's copies)
+        # ``rows`` as runs of consecutive rows: a stacked world has one per archetype and copy.
+        self._runs = None if rows is None else _runs(rows)
         chosen = tuple(self.PURPOSES) if purposes is None else purposes
         unknown = set(chosen) - set(self.PURPOSES)
         if unknown:
@@ -116,6 +118,14 @@ class WeeklyDraws:
         shape = (self._chunk, self.n)
         ahead = {p: self._generators[p].random(shape) for p in self.UNIFORM}
         ahead.update({p: self._generators[p].standard_normal(shape) for p in self.NORMAL})
-        if self.rows is not None:
-            ahead = {p: np.take(block, self.rows, axis=1) for p, block in ahead.items()}
+        if self._runs is not None:
+            runs = self._runs
+            ahead = {p: np.concatenate([b[:, r] for r in runs], axis=1) for p, b in ahead.items()}
         self._ahead, self._served = ahead, 0
+
+
+def _runs(rows: npt.NDArray[np.int64]) -> list[slice]:
+    """``rows`` as slices of consecutive rows, in order."""
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts, stops = np.r_[0, breaks], np.r_[breaks, rows.size]
+    return [slice(int(rows[a]), int(rows[b - 1]) + 1) for a, b in zip(starts, stops, strict=True)]

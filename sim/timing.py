@@ -74,10 +74,11 @@ class TimingGame:
         booked_share = self.keep * (1.0 - discount * (1.0 - funded))  # our revenue per list $
         unit_cost = self.keep * discount * (traits.partner_margin * (1.0 - funded) + funded)
         due = pipeline.due(week) * self.keep  # booked this week if nothing moves
-        ahead = np.zeros_like(due)
-        for j in range(1, min(self.max_pull, last_week - week) + 1):
-            ahead += np.where(j <= traits.pull_weeks, pipeline.due(week + j), 0.0)
-        ahead *= traits.movable_share  # customers willing to close early (list value)
+        # [weeks ahead, partners]: which of the next weeks' deals each partner may pull
+        weeks_ahead = np.arange(1, min(self.max_pull, last_week - week) + 1)[:, None]
+        reach = weeks_ahead <= traits.pull_weeks
+        # customers willing to close early (list value)
+        ahead = (pipeline.due(week + weeks_ahead) * reach).sum(axis=0) * traits.movable_share
 
         as_planned = [reward.earned(due) for reward in ending]
 
@@ -111,9 +112,7 @@ class TimingGame:
         push = (pull == 0) & (movable > 0) & (push_value > 0)
 
         share = np.divide(pull, ahead, out=np.zeros_like(pull), where=ahead > 0)
-        for j in range(1, min(self.max_pull, last_week - week) + 1):
-            moved = share * traits.movable_share * (j <= traits.pull_weeks)
-            pipeline.move(moved, week + j, week)
+        pipeline.pull_in(share * traits.movable_share * reach, week)
         push_share = push * traits.movable_share
         pushed = push_share * pipeline.due(week)
         pipeline.move(push_share, week, week + 1, survive=1.0 - traits.push_loss)

@@ -62,12 +62,15 @@ class World:
         """Number of partner rows (all copies)."""
         return self.size.size
 
-    def closing_shares(self, weeks_left: int) -> tuple[FloatArray, FloatArray]:
+    def closing_shares(
+        self, weeks_left: int, rows: slice | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """Shares of this week's, and of the coming weeks', arrivals that close in time.
 
         Returns ``F(weeks_left)`` and ``sum_{m < weeks_left} F(m)`` with ``F`` the
-        cycle-length distribution, per partner. Cycles are archetype traits, so
-        the shares are cached per archetype block and spread over its rows.
+        cycle-length distribution, per partner, or as two numbers for ``rows``,
+        one block of :attr:`blocks`. Cycles are archetype traits, so the shares
+        are cached per archetype and spread over its rows.
         """
         if weeks_left not in self._closing:
             firsts = [rows.start for rows in self.slices]
@@ -76,8 +79,11 @@ class World:
                 cycle_cdf(weeks_left, *bounds),
                 cycle_cdf_sum(weeks_left, *bounds),
             )
-        counts = [rows.stop - rows.start for rows in self.slices]
         this_week, later = self._closing[weeks_left]
+        if rows is not None:
+            code = self.archetype[rows.start]
+            return this_week[code], later[code]
+        counts = [rows.stop - rows.start for rows in self.slices]
         return np.repeat(this_week, counts), np.repeat(later, counts)
 
     @functools.cached_property

@@ -528,7 +528,7 @@ def test_mdf_spend_yields_leads_after_the_lag_with_diminishing_returns(world) ->
     lifts = []
     for week in range(6):
         mdf.claim(week, np.where(rows(0) & (week == 0), 0.0, 1.0), ALIVE)
-        boosts = Boosts.none(N)
+        boosts = Boosts()
         mdf.boost(week, boosts)
         lifts.append(boosts.flow[0])
     lag = int(world.traits.lead_lag_weeks[0])  # 4 weeks by default
@@ -585,7 +585,7 @@ def test_deal_registration_costs_per_registration_and_sets_the_boosts(world) -> 
     registration = Registration(DealRegistration.model_validate(spec), world, ~rows(9, 10))
     registration.record(0, outcome(registered=np.arange(N, dtype=float)))
     np.testing.assert_allclose(registration.costs(0), 25.0 * np.where(rows(9, 10), 0, np.arange(N)))
-    boosts = Boosts.none(N)
+    boosts = Boosts()
     registration.boost(0, boosts)
     inside = ~rows(9, 10)
     np.testing.assert_allclose(
@@ -613,7 +613,7 @@ def test_certification_training_cost_and_boosts(world) -> None:
     effort, costs, certified = [], [], []
     for week in range(7):
         program.decide(np.full(N, 0.0 if week == 0 else 1.0), alive)  # all start in week 0
-        boosts = Boosts.none(N)
+        boosts = Boosts()
         program.boost(week, boosts)
         effort.append(boosts.effort[0])
         week_outcome = outcome()
@@ -625,7 +625,7 @@ def test_certification_training_cost_and_boosts(world) -> None:
     assert certified == [False] * 4 + [True] + [False] * 2
     assert [c is None for c in costs] == [True] * 4 + [False] + [True] * 2
     np.testing.assert_allclose(costs[4], np.where(~rows(1, 2), 1_500.0, 0.0))
-    boosts = Boosts.none(N)
+    boosts = Boosts()
     program.boost(7, boosts)
     np.testing.assert_allclose(boosts.win_rate, np.where(~rows(1, 2), 0.15, 0.0))
     np.testing.assert_allclose(boosts.deal_size, np.where(~rows(1, 2), 0.1, 0.0))
@@ -652,7 +652,7 @@ def test_badges_cost_per_award_and_give_priority_access(world) -> None:
     awarded = ~rows(6, 9, 10)  # integrator row 6 is outside; alliances are below 100k
     np.testing.assert_allclose(badge.costs(12), np.where(awarded, 50.0, 0.0))
     assert badge.costs(13) is None  # charged once, in the week of the award
-    boosts = Boosts.none(N)
+    boosts = Boosts()
     badge.boost(13, boosts)
     np.testing.assert_allclose(boosts.win_rate, np.where(awarded, 0.05, 0.0))
 
@@ -673,7 +673,7 @@ def test_only_responders_raise_effort(world) -> None:
     board = RecognitionProgram(
         Recognition.model_validate(spec), replace(world, responder=rows(0, 5, 8)), ~rows(8)
     )
-    boosts = Boosts.none(N)
+    boosts = Boosts()
     board.boost(0, boosts)
     lift = world.traits.recognition_lift
     np.testing.assert_allclose(boosts.effort, np.where(rows(0, 5), 1.0 + lift, 1.0))
@@ -742,7 +742,7 @@ def test_without_grace_demotion_is_immediate_and_costs_engagement(world) -> None
 def test_tier_benefits_and_mdf_rate(world) -> None:
     ladder = status_ladder(world)
     ladder.level = np.array([0, 1, 2] * 3 + [0, 0])
-    boosts = Boosts.none(N)
+    boosts = Boosts()
     ladder.boost(0, boosts)
     np.testing.assert_allclose(boosts.win_rate[:3], [0.0, 0.05, 0.1])
     np.testing.assert_allclose(boosts.flow[:3], [0.0, 0.02, 0.05])

@@ -68,3 +68,41 @@ def test_a_stacked_world_keeps_each_archetype_in_its_ring() -> None:
     ):
         assert ring.rows == rows
         np.testing.assert_array_equal(ring.expected, np.tile(source.expected, 2))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), ahead=st.integers(1, 9))
+def test_pulling_several_weeks_in_equals_one_move_per_week(seed: int, ahead: int) -> None:
+    rng = np.random.default_rng(seed)
+    one_by_one = Pipeline(N, 30, BLOCKS)
+    for week in range(12):
+        one_by_one.add(week, one_week(rng))
+    at_once = one_by_one.copy()
+    week = 11
+    shares = rng.random((ahead, N)) * (rng.random((ahead, N)) < 0.5)
+    before = [one_by_one.due(week + j) for j in range(ahead + 1)]
+    for j in range(ahead):
+        one_by_one.move(shares[j], week + 1 + j, week)
+    at_once.pull_in(shares, week)
+    for j in range(ahead + 1):
+        np.testing.assert_allclose(at_once.due(week + j), one_by_one.due(week + j), rtol=1e-12)
+    pulled = sum(s * b for s, b in zip(shares, before[1:], strict=True))
+    np.testing.assert_allclose(at_once.due(week), before[0] + pulled, rtol=1e-12)
+    np.testing.assert_allclose(at_once.open_expected, one_by_one.open_expected, rtol=1e-12)
+    for week_ahead in range(week, week + 40):
+        mine, theirs = at_once.outlook(week, week_ahead), one_by_one.outlook(week, week_ahead)
+        for a, b in zip(mine, theirs, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+
+
+def test_a_block_outlook_is_its_rows_of_the_whole_outlook() -> None:
+    rng = np.random.default_rng(5)
+    pipeline = Pipeline(N, 30, BLOCKS)
+    for week in range(15):
+        pipeline.add(week, one_week(rng))
+    for last in (14, 20, 27, 60):
+        whole = pipeline.outlook(14, last)
+        for rows in (slice(0, 5), slice(5, 8), slice(9, 12), slice(2, 4)):
+            part = pipeline.outlook(14, last, rows)
+            for a, b in zip(part, whole, strict=True):
+                np.testing.assert_array_equal(a, b[rows])

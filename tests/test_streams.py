@@ -8,6 +8,8 @@ import zlib
 import numpy as np
 import pytest
 from helpers import SMALL, design_scenario, email, ladder, load_small
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.streams import WeeklyDraws, purpose_key, stream
@@ -166,3 +168,14 @@ def test_population_is_the_same_for_any_population_draw_order(replication):
     first = sim.build_world(sc, replication)
     assert_same(first, sim.build_world(sc, replication))
     assert not np.array_equal(first.size, later.size)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.lists(st.integers(0, 29), min_size=1, max_size=80))
+def test_draws_gathered_onto_rows_are_the_drawn_rows(rows: list[int]) -> None:
+    gathered = WeeklyDraws(3, 1, 30, purposes=("arrival", "deal_value"), rows=np.array(rows))
+    drawn = WeeklyDraws(3, 1, 30, purposes=("arrival", "deal_value"))
+    for _ in range(15):  # past the first chunk of weeks
+        mine, theirs = gathered.next_week(), drawn.next_week()
+        for purpose in ("arrival", "deal_value"):
+            np.testing.assert_array_equal(mine[purpose], theirs[purpose][rows])
