@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from sim.indexing import runs, take_runs
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -327,8 +329,9 @@ class Pipeline:
         blocks, sources = [blocks[k] for k in order], [sources[k] for k in order]
         twin = Pipeline(rows.size, self.ring_weeks, blocks)
         for placed, (ring, columns) in zip(twin.rings, sources, strict=True):
+            pieces = runs(columns)
             for target, source in zip(placed.arrays, ring.arrays, strict=True):
-                np.take(source, columns, axis=1, out=target)
+                take_runs(source, pieces, out=target)
         twin.open_expected = self.open_expected[rows]
         return twin
 

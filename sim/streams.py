@@ -18,6 +18,8 @@ import zlib
 import numpy as np
 import numpy.typing as npt
 
+from sim.indexing import runs, take_runs
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Random numbers drawn ahead, at most, per chunk of weeks (all purposes): 8 MB.
@@ -75,7 +77,7 @@ class WeeklyDraws:
         self.n = n
         self.rows = rows  # gather each block onto these rows (a stacked world's copies)
         # ``rows`` as runs of consecutive rows: a stacked world has one per archetype and copy.
-        self._runs = None if rows is None else _runs(rows)
+        self._runs = None if rows is None else runs(rows)
         chosen = tuple(self.PURPOSES) if purposes is None else purposes
         unknown = set(chosen) - set(self.PURPOSES)
         if unknown:
@@ -119,13 +121,5 @@ class WeeklyDraws:
         ahead = {p: self._generators[p].random(shape) for p in self.UNIFORM}
         ahead.update({p: self._generators[p].standard_normal(shape) for p in self.NORMAL})
         if self._runs is not None:
-            runs = self._runs
-            ahead = {p: np.concatenate([b[:, r] for r in runs], axis=1) for p, b in ahead.items()}
+            ahead = {p: take_runs(block, self._runs) for p, block in ahead.items()}
         self._ahead, self._served = ahead, 0
-
-
-def _runs(rows: npt.NDArray[np.int64]) -> list[slice]:
-    """``rows`` as slices of consecutive rows, in order."""
-    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-    starts, stops = np.r_[0, breaks], np.r_[breaks, rows.size]
-    return [slice(int(rows[a]), int(rows[b - 1]) + 1) for a, b in zip(starts, stops, strict=True)]
