@@ -3,7 +3,8 @@
 Measures, for the quickstart design (3-tier quarterly ladder + monthly email):
 
 * one paired replication (baseline and design arms, shared world) of 1,000
-  partners over 52 weeks: median wall time on one core;
+  partners over 52 weeks: median wall time on one core, with the host's speed
+  (:func:`host_loop_ms`) read before and after;
 * one arm of 100,000 partners over 52 weeks: wall time and peak memory
   (resident set size of a fresh child process, so the figure is not polluted
   by earlier runs).
@@ -64,6 +65,24 @@ def paired_replication_ms(repeats: int, scenario: Scenario | None = None) -> flo
     return 1000 * statistics.median(times)
 
 
+def host_loop_ms(repeats: int = 5) -> float:
+    """Median time of a fixed pure-Python loop (200,000 multiply-adds), ms.
+
+    It does not depend on partnerlab at all: it reads how fast the host runs
+    at the moment. The shared machine these figures come from alternates
+    between about 12 ms and about 21 ms on it, a few seconds at a time, and
+    every other timing moves with it.
+    """
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total = 0
+        for i in range(200_000):
+            total += i * i
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
 def one_arm(partners: int) -> dict[str, float]:
     """Wall time and peak RSS of one arm of ``partners`` over 52 weeks (run in this process)."""
     from sim import PartnerProgramModel, load_scenario
@@ -107,18 +126,22 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--repeats", type=int, default=15, help="paired replications to time")
     args = parser.parse_args()
+    before = host_loop_ms()
+    paired = paired_replication_ms(args.repeats)
     figures = {
         "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
-        "paired_replication_1000_ms": paired_replication_ms(args.repeats),
+        "paired_replication_1000_ms": paired,
+        "host_loop_ms_around_paired": [before, host_loop_ms()],
         "one_arm_100000": one_arm_in_child(100_000),
     }
     if args.json:
         print(json.dumps(figures, indent=2))
         return
     arm = figures["one_arm_100000"]
-    paired = figures["paired_replication_1000_ms"]
+    loops = ", ".join(f"{ms:.1f} ms" for ms in figures["host_loop_ms_around_paired"])
     print(
-        f"paired replication, 1,000 partners x 52 weeks: {paired:.1f} ms (median of {args.repeats})"
+        f"paired replication, 1,000 partners x 52 weeks: {paired:.1f} ms (median of "
+        f"{args.repeats}; host loop before and after: {loops})"
     )
     print(
         f"one arm, 100,000 partners x 52 weeks: {arm['seconds']:.2f} s, "

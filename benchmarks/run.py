@@ -12,7 +12,9 @@ machine CPU time is the fairer figure for one core):
   apart (``build_seconds``); peak memory is taken after the first run;
 * **paired replication**: median time of ``sim.runner.run_replication`` (both
   arms, one stacked pass) of 1,000 partners over 52 weeks, for the quickstart
-  and for the every-mechanic design;
+  and for the every-mechanic design, with the host's speed read just before
+  and after (``host_loop_ms_around_paired``: a fixed pure-Python loop, about
+  12 ms when the shared machine runs at full speed and 21 ms when it does not);
 * **optimization and sweeps**: trials per second of ``optimize.optimize`` and
   points per second of ``optimize.sweep`` on the quickstart (a few each);
 * **ratio to the reference**: the package against
@@ -48,6 +50,7 @@ if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks`` importable
 
 from benchmarks.core import (  # noqa: E402
     QUICKSTART,
+    host_loop_ms,
     in_child,
     paired_replication_ms,
     peak_rss_mb,
@@ -202,10 +205,18 @@ def throughput(partners: int, runs: int) -> dict[str, float]:
 
 
 def paired(repeats: int) -> dict[str, float]:
-    """Median ms of one paired replication of 1,000 partners, quickstart and every mechanic."""
+    """Median ms of one paired replication of 1,000 partners, quickstart and every mechanic.
+
+    With the host's speed (:func:`benchmarks.core.host_loop_ms`) read just
+    before and after, since the shared machine's speed changes by itself.
+    """
+    before = host_loop_ms()
+    quickstart = paired_replication_ms(repeats)
+    after = host_loop_ms()
     return {
-        "quickstart_ms": paired_replication_ms(repeats),
+        "quickstart_ms": quickstart,
         "every_mechanic_ms": paired_replication_ms(repeats, every_mechanic(1000)),
+        "host_loop_ms": [before, after],
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -288,6 +299,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "throughput_per_cpu_s": {n: r["partner_weeks_per_cpu_s"] for n, r in arms.items()},
         "paired_replication_ms": pair["quickstart_ms"],
         "paired_replication_every_mechanic_ms": pair["every_mechanic_ms"],
+        "host_loop_ms_around_paired": pair["host_loop_ms"],
         "ratio_vs_reference": {n: r["ratio"] for n, r in reference.items()},
         "trials_per_s": search["trials_per_s"],
         "sweep_points_per_s": search["sweep_points_per_s"],
@@ -348,7 +360,9 @@ def main() -> None:
         )
     print(
         f"paired replication, 1,000 x {WEEKS}: {figures['paired_replication_ms']:.1f} ms "
-        f"(every mechanic {figures['paired_replication_every_mechanic_ms']:.1f} ms)"
+        f"(every mechanic {figures['paired_replication_every_mechanic_ms']:.1f} ms); "
+        "host loop before and after: "
+        + ", ".join(f"{ms:.1f} ms" for ms in figures["host_loop_ms_around_paired"])
     )
     print(
         f"optimize: {figures['trials_per_s']:.2f} trials/s; "
