@@ -113,6 +113,7 @@ class Component:
     def __init__(self, world: World, audience: BoolArray) -> None:
         self.world = world
         self.eligible = audience
+        self._in_period: dict[int, list[tuple[slice, float]]] = {}  # by weeks left
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Add this component's modifiers for the week."""
@@ -190,8 +191,11 @@ class Component:
         Each with the share of them that does (a block shares its archetype's cycles).
         """
         weeks_left = (week // period_weeks + 1) * period_weeks - 1 - week
-        shares = ((rows, self.world.closing_shares(weeks_left, rows)[0]) for rows in self.blocks)
-        return [(rows, float(share)) for rows, share in shares if share > 0]
+        if weeks_left not in self._in_period:
+            shares = [self.world.closing_shares(weeks_left, rows)[0] for rows in self.blocks]
+            closing = zip(self.blocks, shares, strict=True)
+            self._in_period[weeks_left] = [(rows, float(s)) for rows, s in closing if s > 0]
+        return self._in_period[weeks_left]
 
 
 def per_archetype(

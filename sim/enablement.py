@@ -118,18 +118,23 @@ class Registration(Component):
         super().__init__(world, audience)
         self.spec = spec
         self.processed = np.zeros(world.partners)
+        # What registration offers each partner of the audience (0 elsewhere); it never changes.
+        self.share, self.uplift, self.protection, self.approval_weeks = (
+            np.where(audience, value, 0.0)
+            for value in (
+                world.traits.registration_share,
+                spec.win_rate_uplift,
+                spec.protection,
+                spec.approval_weeks,
+            )
+        )
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Registered share and the protection a registration buys."""
-        share = np.where(self.eligible, self.world.traits.registration_share, 0.0)
-        boosts.registered_share = np.maximum(boosts.registered_share, share)
-        boosts.registration_uplift += np.where(self.eligible, self.spec.win_rate_uplift, 0.0)
-        boosts.protection = np.maximum(
-            boosts.protection, np.where(self.eligible, self.spec.protection, 0.0)
-        )
-        boosts.approval_weeks = np.maximum(
-            boosts.approval_weeks, np.where(self.eligible, self.spec.approval_weeks, 0.0)
-        )
+        boosts.registered_share = np.maximum(boosts.registered_share, self.share)
+        boosts.registration_uplift += self.uplift
+        boosts.protection = np.maximum(boosts.protection, self.protection)
+        boosts.approval_weeks = np.maximum(boosts.approval_weeks, self.approval_weeks)
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Registrations made this week are processed (and cost money)."""

@@ -322,7 +322,8 @@ class TierLadder(Component):
             if self.period_weeks == QUARTER
             else world.prior_revenue.sum(axis=0)
         )
-        self.level = self.reached(self.weight * prior)  # 0 = no tier, k = tiers[k - 1]
+        self._held: dict[str, FloatArray] = {}  # benefits of the tier held (see ``held``)
+        self.level = self.reached(self.weight * prior)
         self.grace = np.full(world.partners, spec.grace_periods)
         self.measure = np.zeros(world.partners)
         self.accrued = np.zeros(world.partners)
@@ -334,18 +335,37 @@ class TierLadder(Component):
         """Tier level earned by a period measure (0 = none)."""
         return (measure >= self.thresholds).sum(axis=0)
 
+    @property
+    def level(self) -> npt.NDArray[np.int64]:
+        """The tier each partner holds: 0 for none, ``k`` for the ``k``-th tier."""
+        return self._level
+
+    @level.setter
+    def level(self, level: npt.NDArray[np.int64]) -> None:
+        self._level = level
+        self._held = {}
+
+    def held(self, benefit: str) -> FloatArray:
+        """A benefit of the tier each partner holds (``win``, ``lead``, ``rebate`` or ``mdf``).
+
+        Kept until the next evaluation changes the tiers held; do not modify it.
+        """
+        if benefit not in self._held:
+            self._held[benefit] = getattr(self, benefit)[self.level]
+        return self._held[benefit]
+
     def boost(self, week: int, boosts: Boosts) -> None:
         """Win-rate and lead benefits of the tier held."""
-        boosts.win_rate += self.win[self.level]
-        boosts.flow += self.lead[self.level]
+        boosts.win_rate += self.held("win")
+        boosts.flow += self.held("lead")
 
     def mdf_rate(self) -> FloatArray:
         """MDF accrual rate of the tier held."""
-        return self.mdf[self.level]
+        return self.held("mdf")
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Accrue the tier rebate and the period measure."""
-        self.accrued += self.rebate[self.level] * outcome.revenue
+        self.accrued += self.held("rebate") * outcome.revenue
         card = self.scorecard
         self.measure += outcome.revenue if card is None else scorecard_points(card, outcome)
 
@@ -408,7 +428,7 @@ class TierLadder(Component):
         tier to the next is a jump at its threshold. Tiers a partner already
         holds with grace left cannot be lost this period, so they do not pull.
         """
-        value_now = self.rebate[self.level]
+        value_now = self.held("rebate").copy()
         # Only where some of this week's deals close in the period does the period matter.
         for rows, this_week in self.closing_in_period(outlook.week, self.period_weeks):
             seen = self.projected(outlook, rows)
@@ -518,11 +538,12 @@ class RecognitionProgram(Component):
         self.measure = np.zeros(world.partners)
         self.recognized = np.zeros(world.partners, dtype=bool)
         self.awarded = 0
+        # Responders in the audience try harder as long as recognition is on offer.
+        self.effort = np.where(audience & world.responder, 1.0 + world.traits.recognition_lift, 1.0)
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Responders try harder; recognized partners get priority access."""
-        lift = self.world.traits.recognition_lift
-        boosts.effort *= np.where(self.eligible & self.world.responder, 1.0 + lift, 1.0)
+        boosts.effort *= self.effort
         boosts.win_rate += self.spec.priority_access * self.recognized
 
     def record(self, week: int, outcome: Outcome) -> None:

@@ -626,11 +626,15 @@ class PartnerProgramModel(mesa.Model):
             columns["timing_flags"] = moves.flagged.astype(np.float64)
         row = self.series[self.week]
         names = [name for name in columns if name not in self._quiet]
-        # Columns stacked a batch at a time, for few calls at bounded memory.
+        # Small populations: columns stacked a batch at a time, for few calls at bounded
+        # memory; large ones: a column at a time, with no copy.
         per_batch = max(1, _STACKED_NUMBERS // self.world.partners)
         for first in range(0, len(names), per_batch):
             batch = names[first : first + per_batch]
-            stacked = np.concatenate([columns[name] for name in batch]).reshape(len(batch), -1)
+            parts = [columns[name] for name in batch]
+            stacked = (
+                parts[0][None] if len(parts) == 1 else np.concatenate(parts).reshape(len(parts), -1)
+            )
             row[:, [_SERIES_INDEX[name] for name in batch]] = np.add.reduceat(
                 stacked, self._starts, axis=1
             ).T
@@ -678,8 +682,8 @@ class PartnerProgramModel(mesa.Model):
 _RULES = ("choose_effort", "activity_multiplier", "nudge_response", "opt_out_probability")
 _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
 _STATUSES = max(ACTIVE, DORMANT, CHURNED) + 1
-#: Most numbers stacked at once to sum the weekly series by block (8 MB).
-_STACKED_NUMBERS = 1_000_000
+#: Most numbers stacked at once to sum the weekly series by block (512 KB, cache-sized).
+_STACKED_NUMBERS = 65_536
 
 #: Model-level series for Mesa's DataCollector: this week's totals (means for
 #: effort and engagement) over all partners.
