@@ -308,7 +308,7 @@ class PartnerProgramModel(mesa.Model):
         terms = world.terms.boosted(deal_size) if boosted else world.terms
         outlook = self._outlook(flow_rate * state.effort * win_rate, terms.deal_value)
 
-        contacts, strength, contact_cost = self._nudge(draws, outlook)
+        contacts, strength, contact_cost = self._nudge(draws, outlook, alive)
         scale = self._perceived_share()
         signal = self._signal(outlook, scale)
         effort = self._apply("choose_effort", signal, state.engagement, state.nudge_stock)
@@ -327,9 +327,9 @@ class PartnerProgramModel(mesa.Model):
         if self.supply[t] < 1.0:
             self.pipeline.move(np.full(world.partners, 1.0 - self.supply[t]), t, t + 1)
         won = self.pipeline.close(t) * alive  # churned partners' open deals are lost
-        pulled = moves.pulled * alive if moves is not None else np.zeros(world.partners)
+        pulled = moves.pulled * alive if moves is not None else 0.0
         timing_discount = pulled * self._keep * self._our_discount  # our part of the discounts
-        returned = self._returns_due(t, won, draws.get("return"))
+        returned = self._returns_due(t, won, draws.get("return"), alive)
         revenue = won * self._keep - timing_discount - returned
         outcome = Outcome(
             revenue=revenue,
@@ -340,7 +340,7 @@ class PartnerProgramModel(mesa.Model):
             marketing=np.zeros(world.partners),
         )
         rewards, forfeits, clawed, other_cost = self._settle(t, outcome, returned)
-        self._lifecycle(draws, won > 0, rewards > 0)
+        self._lifecycle(draws, won > 0, rewards > 0, alive)
         if "forfeited" not in self._quiet:  # deferred rewards of partners who churned
             churned = state.status == CHURNED
             forfeits += sum((p.ledger.forfeit(churned) for p in self.parts), 0.0)
@@ -386,9 +386,12 @@ class PartnerProgramModel(mesa.Model):
         )
 
     def _nudge(
-        self, draws: dict[str, FloatArray], outlook: Outlook
+        self, draws: dict[str, FloatArray], outlook: Outlook, reachable: npt.NDArray[np.bool_]
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Contacts of every channel; returns contacts, their strength and their cost."""
+        """Contacts of every channel (to ``reachable`` partners, those not churned).
+
+        Returns contacts, their strength and their cost.
+        """
         state = self.state
         state.nudge_stock *= self._nudge_decay
         state.habituation *= self._habituation_decay
@@ -398,7 +401,6 @@ class PartnerProgramModel(mesa.Model):
         if not channels:
             return contacts, strength, cost
         opt_outable = np.zeros(n)
-        reachable = state.status != CHURNED
 
         def gap(rows: Rows) -> FloatArray:
             return self._gap(outlook, rows)
@@ -508,8 +510,13 @@ class PartnerProgramModel(mesa.Model):
         self.pipeline.add(t, new)
         return np.bincount(rows, weights=registered * count, minlength=self.world.partners)
 
-    def _returns_due(self, t: int, won: FloatArray, u: FloatArray | None) -> FloatArray:
-        """Schedule returns of this week's bookings; returns the revenue reversed this week."""
+    def _returns_due(
+        self, t: int, won: FloatArray, u: FloatArray | None, alive: npt.NDArray[np.bool_]
+    ) -> FloatArray:
+        """Schedule returns of this week's bookings; returns the revenue reversed this week.
+
+        Partners who churned (not ``alive``) have no returns.
+        """
         if u is None:
             return np.zeros_like(won)
         returns = self.spec.market.returns
@@ -517,7 +524,7 @@ class PartnerProgramModel(mesa.Model):
         self._returns[(t + returns.delay_weeks) % slots] += won * self._keep * (u < returns.rate)
         due = self._returns[t % slots].copy()
         self._returns[t % slots] = 0.0
-        return due * (self.state.status != CHURNED)
+        return due * alive
 
     def _settle(
         self, t: int, outcome: Outcome, returned: FloatArray
@@ -550,9 +557,13 @@ class PartnerProgramModel(mesa.Model):
         return rewards, np.zeros(n), clawed, other
 
     def _lifecycle(
-        self, draws: dict[str, FloatArray], won: npt.NDArray[np.bool_], paid: npt.NDArray[np.bool_]
+        self,
+        draws: dict[str, FloatArray],
+        won: npt.NDArray[np.bool_],
+        paid: npt.NDArray[np.bool_],
+        alive: npt.NDArray[np.bool_],
     ) -> None:
-        """Engagement decay and bumps, dormancy, churn."""
+        """Engagement decay and bumps, dormancy, churn (``alive``: not churned before)."""
         state, traits = self.state, self.world.traits
         base = traits.engagement_baseline
         state.engagement = base + (state.engagement - base) * self._engagement_decay
@@ -561,7 +572,6 @@ class PartnerProgramModel(mesa.Model):
 
         # Branch-free updates (masked writes are several times slower than arithmetic).
         state.weeks_since_win = (state.weeks_since_win + 1.0) * ~won
-        alive = state.status != CHURNED
         lapsed = state.weeks_since_win > traits.dormancy_weeks
         # A live partner is dormant after a lapse, or if it was and has not won since.
         dormant = alive & (lapsed | ((state.status == DORMANT) & ~won))
