@@ -39,9 +39,16 @@ class Channel(Component):
         self.sent = np.zeros(world.partners, dtype=bool)
 
     @functools.cached_property
-    def priority(self) -> npt.NDArray[np.intp]:
-        """Partner rows, biggest first: managers call big partners first."""
-        return np.argsort(-self.world.size, kind="stable")
+    def priorities(self) -> list[npt.NDArray[np.intp]]:
+        """Each replication's partner rows, biggest first: managers call big partners first.
+
+        One list per joined replication (``sim.world.join_worlds``): each has its own managers.
+        """
+        order = np.argsort(-self.world.size, kind="stable")
+        if self.world.replicas == 1:
+            return [order]
+        replica = self.world.replica[order]
+        return [order[replica == r] for r in range(self.world.replicas)]
 
     def due(self, week: int) -> bool:
         """Whether this is a send week."""
@@ -73,10 +80,10 @@ class Channel(Component):
         elif spec.target == "lapsing":
             chosen &= weeks_since_win >= spec.lapsing_weeks
         if self.capacity is not None and chosen.sum() > self.capacity:
-            ranked = chosen[self.priority]
-            keep = ranked & (np.cumsum(ranked) <= self.capacity)
-            chosen = np.zeros_like(chosen)
-            chosen[self.priority[keep]] = True
+            for order in self.priorities:
+                ranked = chosen[order]
+                dropped = ranked & (np.cumsum(ranked) > self.capacity)
+                chosen[order[dropped]] = False
         self.sent = chosen
         return chosen
 
@@ -91,16 +98,17 @@ class Channel(Component):
         if self.capacity is None:
             shortfall = gap(ALL)
             return chosen & (shortfall > 0) & (shortfall <= share)
-        candidates = self.priority[chosen[self.priority]]
         near = np.zeros_like(chosen)
-        found, start, batch = 0, 0, max(8 * self.capacity, 1024)
-        while found < self.capacity and start < candidates.size:
-            rows = candidates[start : start + batch]
-            shortfall = gap(rows)
-            hits = rows[(shortfall > 0) & (shortfall <= share)][: self.capacity - found]
-            near[hits] = True
-            found += hits.size
-            start, batch = start + batch, 2 * batch
+        for order in self.priorities:
+            candidates = order[chosen[order]]
+            found, start, batch = 0, 0, max(8 * self.capacity, 1024)
+            while found < self.capacity and start < candidates.size:
+                rows = candidates[start : start + batch]
+                shortfall = gap(rows)
+                hits = rows[(shortfall > 0) & (shortfall <= share)][: self.capacity - found]
+                near[hits] = True
+                found += hits.size
+                start, batch = start + batch, 2 * batch
         return near
 
     def contact_costs(self) -> FloatArray:

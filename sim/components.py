@@ -182,8 +182,8 @@ class Component:
 
     @functools.cached_property
     def blocks(self) -> list[slice]:
-        """The world's blocks of rows (archetype, copy) with partners in the audience."""
-        return [rows for rows in self.world.blocks if self.eligible[rows].any()]
+        """Spans of rows of one archetype with partners in the audience (``World.spans``)."""
+        return self.world.spans(self.eligible)
 
     def closing_in_period(self, week: int, period_weeks: int) -> list[tuple[slice, float]]:
         """This component's blocks where this week's new deals can close within the period.

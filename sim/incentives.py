@@ -564,7 +564,9 @@ class RecognitionProgram(Component):
 
     def _top(self, measure: FloatArray) -> BoolArray:
         top = np.zeros(measure.size, dtype=bool)
-        for rows in self.world.slices:  # one vectorized pass per archetype
+        for rows in self.world.blocks:  # per archetype, in each arm and replication
+            if not self.eligible[rows].any():
+                continue
             score = np.where(self.eligible[rows] & (measure[rows] > 0), measure[rows], -np.inf)
             count = min(self.spec.top or 0, int(np.isfinite(score).sum()))
             if count:

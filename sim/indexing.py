@@ -25,3 +25,14 @@ def take_runs(
 ) -> npt.NDArray[np.float64]:
     """``array[:, index]`` for the ``index`` whose :func:`runs` are ``pieces`` (into ``out``)."""
     return np.concatenate([array[:, piece] for piece in pieces], axis=1, out=out)
+
+
+def joined_slices(pieces: list[slice]) -> list[slice]:
+    """``pieces`` (in order, not overlapping) with each run of touching slices made one."""
+    out: list[slice] = []
+    for piece in pieces:
+        if out and out[-1].stop == piece.start:
+            out[-1] = slice(out[-1].start, piece.stop)
+        else:
+            out.append(piece)
+    return out

@@ -26,13 +26,21 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 class Ledger:
-    """Per-partner reward accounts of one arm under the program's guardrails."""
+    """Per-partner reward accounts of one arm under the program's guardrails.
 
-    def __init__(self, guardrails: Guardrails, audience: BoolArray) -> None:
+    ``worlds`` splits the rows into joined replications' worlds
+    (``World.replica_rows``), each with its own budget; default: one world.
+    """
+
+    def __init__(
+        self, guardrails: Guardrails, audience: BoolArray, worlds: list[BoolArray] | None = None
+    ) -> None:
         self.guardrails = guardrails
         self.audience = audience
         partners = audience.size
-        self.budget_left = np.inf if guardrails.budget is None else float(guardrails.budget)
+        self._pools = [audience] if worlds is None else [audience & rows for rows in worlds]
+        budget = np.inf if guardrails.budget is None else float(guardrails.budget)
+        self.left = np.full(len(self._pools), budget)  # budget left in each world
         deferral = guardrails.deferral
         self.deferred_share = 0.0 if deferral is None else deferral.share
         self.vest_weeks = 0 if deferral is None else deferral.periods * QUARTER
@@ -41,14 +49,29 @@ class Ledger:
             setattr(self, name, np.zeros(partners))
 
     @property
+    def budget_left(self) -> float:
+        """Budget left, over every world."""
+        return float(self.left.sum())
+
+    @property
     def open(self) -> bool:
-        """Whether rewards can still accrue (budget left)."""
-        return self.budget_left > 0
+        """Whether rewards can still accrue somewhere (budget left)."""
+        return bool((self.left > 0).any())
 
     def perceived_share(self, deferral_value: FloatArray) -> FloatArray:
-        """What a partner makes of a reward dollar: deferred dollars count ``deferral_value``."""
+        """What a partner makes of a reward dollar: deferred dollars count ``deferral_value``.
+
+        Nothing, once the budget of the partner's world is spent.
+        """
         share = self.deferred_share
-        return (1.0 - share) + share * deferral_value if self.open else 0.0 * deferral_value
+        value = (1.0 - share) + share * deferral_value
+        if (self.left > 0).all():
+            return value
+        spent = np.zeros(self.audience.size, dtype=bool)
+        for pool, left in zip(self._pools, self.left, strict=True):
+            if left <= 0:
+                spent |= pool
+        return np.where(spent, 0.0 * deferral_value, value)
 
     def accrue(self, week: int, earned: FloatArray, revenue: FloatArray) -> FloatArray:
         """Book rewards earned this week on ``revenue``; returns what accrues after the budget.
@@ -57,11 +80,7 @@ class Ledger:
         """
         self.revenue += revenue * self.audience
         if self.guardrails.budget is not None:
-            total = float(earned[self.audience].sum())
-            if total > self.budget_left:
-                earned = earned * (self.budget_left / total)
-                total = self.budget_left
-            self.budget_left -= total
+            earned = self._within_budget(earned)
         self.accrued += earned
         if not self.vest_weeks:  # no deferral: everything is paid at once
             self.paid += earned
@@ -73,6 +92,16 @@ class Ledger:
         self.queue[week % slots] = 0.0
         self.paid += earned - deferred + vesting
         self.deferred += deferred - vesting
+        return earned
+
+    def _within_budget(self, earned: FloatArray) -> FloatArray:
+        """``earned``, scaled down in each world where it exceeds the budget left."""
+        for k, pool in enumerate(self._pools):
+            total = float(earned[pool].sum())
+            if total > self.left[k]:
+                earned = np.where(pool, earned * (self.left[k] / total), earned)
+                total = self.left[k]
+            self.left[k] -= total
         return earned
 
     def forfeit(self, churned: BoolArray) -> FloatArray:

@@ -106,6 +106,21 @@ class Week:
     moves: TimingMoves | None
 
 
+def _world_of(
+    scenario: Scenario, replication: int | Sequence[int], world: World | None, seed: int
+) -> World:
+    """The world to run: ``world``, checked against ``replication``, or a fresh one."""
+    single = isinstance(replication, int | np.integer)
+    if world is None:
+        if not single:
+            raise ValueError("several replications run on their joined world only")
+        return build_world(scenario, replication, seed=seed)
+    replicas = 1 if single else len(replication)
+    if replicas != world.replicas:
+        raise ValueError(f"the world holds {world.replicas} replications, not {replicas}")
+    return world
+
+
 def _decay(half_life: FloatArray) -> FloatArray:
     return np.exp(-np.log(2.0) / half_life)
 
@@ -117,7 +132,9 @@ class PartnerProgramModel(mesa.Model):
         scenario: the validated scenario (see :func:`sim.load_scenario`).
         rng: root seed of the random streams; ``None`` uses ``scenario.seed``.
         arm: which program of the scenario to run, ``"design"`` or ``"baseline"``.
-        replication: which independent world of the scenario to draw.
+        replication: which independent world of the scenario to draw; with
+            a joined ``world`` (``sim.world.join_worlds``), the replications
+            it holds, in its order.
         world: a world already drawn for this (seed, replication), to share it
             between arms; it is not modified.
         programs: several programs run side by side in one world (pilots,
@@ -141,7 +158,7 @@ class PartnerProgramModel(mesa.Model):
         rng: int | np.integer | np.random.Generator | None = None,
         *,
         arm: Arm = "design",
-        replication: int = 0,
+        replication: int | Sequence[int] = 0,
         world: World | None = None,
         programs: Sequence[Program] | None = None,
         assignment: npt.NDArray[np.integer] | None = None,
@@ -155,8 +172,8 @@ class PartnerProgramModel(mesa.Model):
         self.arm = arm
         self.replication = replication
         self.program = scenario.design if arm == "design" else scenario.baseline
-        self.world = world if world is not None else build_world(scenario, replication, seed=seed)
         private = world is None or consume_world
+        self.world = _world_of(scenario, replication, world, seed)
         self.pipeline = self.world.pipeline if private else self.world.pipeline.copy()
         self.state = self.world.start.carried_over()
         self.parts = self._programs(programs, assignment)

@@ -339,6 +339,24 @@ class Pipeline:
         twin.open_expected = self.open_expected[rows]
         return twin
 
+    @classmethod
+    def joined(cls, pipelines: Sequence[Pipeline]) -> Pipeline:
+        """Pipelines of the same layout side by side, ring by ring (see ``sim.world.join_worlds``).
+
+        Ring ``k`` of the result holds ring ``k`` of each pipeline in turn, so
+        its rows are each pipeline's rows of that block, one pipeline after another.
+        """
+        first, count = pipelines[0], len(pipelines)
+        blocks = [(slice(rows.start * count, rows.stop * count), w) for rows, w in first.blocks]
+        twin = cls(first.open_expected.size * count, first.ring_weeks, blocks)
+        for k, ring in enumerate(twin.rings):
+            for j, target in enumerate(ring.arrays):
+                np.concatenate([p.rings[k].arrays[j] for p in pipelines], axis=1, out=target)
+        twin.open_expected = np.concatenate(
+            [np.concatenate([p.open_expected[rows] for p in pipelines]) for rows, _ in first.blocks]
+        )
+        return twin
+
     def copy(self) -> Pipeline:
         """An independent copy (each arm mutates its own)."""
         twin = Pipeline(self.open_expected.size, self.ring_weeks, self.blocks)

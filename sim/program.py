@@ -81,7 +81,7 @@ class ProgramParts:
 def build_program(program: Program, world: World, reach: BoolArray | None = None) -> ProgramParts:
     """The run-time components of ``program`` for the partners in ``reach`` (default all)."""
     reach = np.ones(world.partners, dtype=bool) if reach is None else reach
-    parts = ProgramParts(program, reach, Ledger(program.guardrails, reach))
+    parts = ProgramParts(program, reach, Ledger(program.guardrails, reach, world.replica_rows))
     ladders: list[TierLadder] = []
     fund_specs: list[tuple[MarketDevelopmentFund, BoolArray]] = []
     for lever in program.mechanics:

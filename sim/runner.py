@@ -9,6 +9,7 @@ with joblib; the results do not depend on the number of jobs.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,10 +24,15 @@ from agents import ACTIVE, CHURNED
 from sim.model import PartnerProgramModel
 from sim.scenario import Program, Scenario
 from sim.state import MONEY
-from sim.world import QUARTER, World, build_world, stack_world
+from sim.world import QUARTER, World, build_world, join_worlds, stack_world
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+#: Partner rows (partners x arms x replications) run in one vectorized pass at most.
+#: Numpy's per-call overhead dominates a week below some ten thousand rows;
+#: past that, batching gains little and only costs memory.
+BATCH_ROWS = 16_384
 
 #: Per-partner totals summed by segment, in this column order.
 TOTALS = (
@@ -66,6 +72,7 @@ def summarize_arm(model: PartnerProgramModel, copy: int = 0) -> ArmOutput:
     """Aggregate one arm of a finished model by segment (``copy``: its copy of a stacked world)."""
     world, state = model.world, model.state
     rows = np.ones(world.partners, dtype=bool) if world.copy is None else world.copy == copy
+    part = model.parts[copy // world.replicas if len(model.parts) > 1 else 0]
     bands = len(world.band_names)
     segment = world.archetype.astype(np.int64)[rows] * bands + world.size_band[rows]
     n_segments = len(world.archetypes) * bands
@@ -89,7 +96,7 @@ def summarize_arm(model: PartnerProgramModel, copy: int = 0) -> ArmOutput:
         series=model.series[:, copy :: world.copies],
         quarterly_active_share=active,
         top20_revenue_share=top_share(state.revenue[rows], 0.2),
-        tiers=tier_counts(model.parts[copy if len(model.parts) > 1 else 0].components, rows),
+        tiers=tier_counts(part.components, rows),
     )
 
 
@@ -133,25 +140,64 @@ def run_replication(
     each copy runs its arm's program with the same random numbers, so the
     result equals separate runs of each arm on the world.
     """
-    world = build_world(scenario, replication, seed=seed)
-    stacked = stack_world(world, len(arms))
+    return run_replications(scenario, arms, seed, [replication])[0]
+
+
+def run_replications(
+    scenario: Scenario, arms: dict[str, Program], seed: int, replications: Sequence[int]
+) -> list[ReplicationOutput]:
+    """Run every arm of several replications in one vectorized pass.
+
+    Each replication draws its own world and random numbers, exactly as
+    alone; the worlds are joined (:func:`sim.world.join_worlds`) and then
+    stacked, one copy per arm. Every replication's result equals its
+    :func:`run_replication`, bit for bit: batching saves numpy's per-call
+    overhead, which dominates a week of a few thousand partners.
+    """
+    worlds = [build_world(scenario, r, seed=seed) for r in replications]
+    joined = join_worlds(worlds)
+    stacked = stack_world(joined, len(arms))
     programs = list(arms.values())
-    if len(programs) == 1:
-        outputs = {
-            label: run_arm(scenario, world, programs[0], seed, replication) for label in arms
-        }
-    else:
-        model = PartnerProgramModel(
-            scenario,
-            seed,
-            replication=replication,
-            world=stacked,
-            programs=programs,
-            assignment=stacked.copy,
-            consume_world=True,
-        ).run()
-        outputs = {label: summarize_arm(model, copy) for copy, label in enumerate(arms)}
-    return ReplicationOutput(replication, outputs, world.archetypes, world.band_names)
+    model = PartnerProgramModel(
+        scenario,
+        seed,
+        replication=replications[0] if len(replications) == 1 else list(replications),
+        world=stacked,
+        programs=programs,
+        assignment=_arm_of_rows(stacked, joined.copies),
+        consume_world=True,
+    ).run()
+    count = len(replications)
+    return [
+        ReplicationOutput(
+            replication,
+            {label: summarize_arm(model, arm * count + i) for arm, label in enumerate(arms)},
+            worlds[0].archetypes,
+            worlds[0].band_names,
+        )
+        for i, replication in enumerate(replications)
+    ]
+
+
+def _arm_of_rows(stacked: World, replications: int) -> IntArray:
+    """Each row's arm in a stacked world of joined replications (copy = arm x replications + r)."""
+    if stacked.copy is None:
+        return np.zeros(stacked.partners, dtype=np.int64)
+    return stacked.copy // replications
+
+
+def batches(replications: Sequence[int], partners: int, arms: int, jobs: int) -> list[list[int]]:
+    """Replications in consecutive batches of at most :data:`BATCH_ROWS` rows (at least one each).
+
+    With several jobs there are at least as many batches as jobs, so that every
+    worker has work. Batching does not change any result.
+    """
+    per_batch = max(1, BATCH_ROWS // max(partners * arms, 1))
+    if jobs != 1:
+        workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+        per_batch = min(per_batch, -(-len(replications) // workers))
+    ids = list(replications)
+    return [ids[i : i + per_batch] for i in range(0, len(ids), per_batch)]
 
 
 def replicate(
@@ -163,20 +209,28 @@ def replicate(
     progress: bool = True,
     label: str = "replications",
 ) -> list[ReplicationOutput]:
-    """Run ``replications`` in parallel (joblib/loky), in replication order."""
-    tasks = (delayed(run_replication)(scenario, arms, seed, r) for r in replications)
-    results: Iterator[ReplicationOutput]
+    """Run ``replications`` in batches (:func:`batches`), in parallel with joblib/loky.
+
+    Returns one output per replication, in replication order.
+    """
+    partners = sum(scenario.population.partners.values())
+    groups = batches(replications, partners, len(arms), jobs)
+    results: Iterator[list[ReplicationOutput]]
     if jobs == 1:
-        results = (run_replication(scenario, arms, seed, r) for r in replications)
+        results = (run_replications(scenario, arms, seed, group) for group in groups)
     else:
+        tasks = (delayed(run_replications)(scenario, arms, seed, group) for group in groups)
         results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
-    bar = tqdm(
-        results,
+    outputs: list[ReplicationOutput] = []
+    with tqdm(
         total=len(replications),
         desc=label,
         unit="rep",
         file=sys.stderr,
         disable=not progress,
         leave=False,
-    )
-    return list(bar)
+    ) as bar:
+        for done in results:
+            outputs += done
+            bar.update(len(done))
+    return outputs

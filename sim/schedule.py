@@ -23,6 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr
 
+from sim.indexing import joined_slices
+
 FloatArray = npt.NDArray[np.float64]
 
 INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -120,8 +122,9 @@ class Schedule:
         # arithmetic skips those blocks.
         capped = np.isfinite(self.cap_point)
         in_play = live.any(axis=0) | capped
-        self.blocks = [rows for rows in blocks or [slice(0, n)] if in_play[rows].any()]
-        self._in_play = set(self.blocks)
+        self.blocks = joined_slices([b for b in blocks or [slice(0, n)] if in_play[b].any()])
+        self._in_play = in_play
+        self._plays: dict[slice, bool] = {}  # whether a block of rows has a row in play
         self._points = np.where(live, self._points_t, np.inf)[keep]
         self._slopes = np.where(live, self._slopes_t, 0.0)[keep]
         self._jumps = np.where(live, jumps, 0.0)[keep]
@@ -159,12 +162,15 @@ class Schedule:
 
         Each slope counts where ``T_k <= S < S_cap`` and each jump (up to the
         cap) by the density at its threshold. For every partner, or for
-        ``rows``, one of the blocks the schedule was built with (``mean`` and
-        ``sd`` are then theirs). Only :attr:`blocks` in play are computed;
-        other rows get the constant slope.
+        ``rows``, a span of rows (``mean`` and ``sd`` are then theirs). Only
+        rows in play are computed, a span at a time; a span with no row in
+        play gets the constant slope. (Rows out of play would compute to that
+        same constant exactly: no breakpoint, no cap.)
         """
         if rows is not None:
-            if rows in self._in_play:
+            if rows not in self._plays:
+                self._plays[rows] = bool(self._in_play[rows].any())
+            if self._plays[rows]:
                 return self._marginal_rows(mean, sd, rows)
             return self._base_slope[rows].copy()
         if self.blocks == [slice(0, mean.size)]:

@@ -80,11 +80,6 @@ class PartnerState:
             attraction=np.full(n, attraction),
         )
 
-    def gather(self, rows: npt.NDArray[np.int64]) -> PartnerState:
-        """The behaviour state of partners ``rows`` (money reset to zero)."""
-        behaviour = {f.name: getattr(self, f.name)[rows] for f in fields(self) if f.init}
-        return PartnerState(**behaviour)
-
     def carried_over(self) -> PartnerState:
         """A copy of the behaviour state with the money accumulators reset to zero."""
         behaviour = {f.name: getattr(self, f.name).copy() for f in fields(self) if f.init}

@@ -14,6 +14,7 @@ stable hash of the decision's name. Consequences:
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +49,10 @@ class WeeklyDraws:
     partners near the margin. A run draws only the purposes it uses; since
     each purpose has its own generator, an arm that skips one (no deal
     registration, say) leaves the others' numbers unchanged.
+
+    With several replications (a joined world, ``sim.world.join_worlds``),
+    each has its own generators and its ``n`` numbers of a week follow the
+    previous replication's, so each reads exactly what it reads alone.
     """
 
     #: Every purpose and its distribution; a run draws only those it uses.
@@ -68,7 +73,7 @@ class WeeklyDraws:
     def __init__(
         self,
         seed: int,
-        replication: int,
+        replication: int | Sequence[int],
         n: int,
         prefix: str = "week",
         purposes: tuple[str, ...] | None = None,
@@ -84,12 +89,15 @@ class WeeklyDraws:
             raise ValueError(f"unknown random purposes {sorted(unknown)}")
         self.UNIFORM = tuple(p for p in chosen if self.PURPOSES[p] == "uniform")
         self.NORMAL = tuple(p for p in chosen if self.PURPOSES[p] == "normal")
+        # Several replications (a joined world) read their blocks laid end to end.
+        replications = list(replication) if isinstance(replication, Sequence) else [replication]
         self._generators = {
-            purpose: stream(seed, replication, f"{prefix}.{purpose}") for purpose in chosen
+            purpose: [stream(seed, r, f"{prefix}.{purpose}") for r in replications]
+            for purpose in chosen
         }
         self.week = -1
         # Weeks drawn at once per purpose: as many as fit in CHUNK_NUMBERS (at least one).
-        width = n if rows is None else rows.size
+        width = n * len(replications) if rows is None else rows.size
         self._chunk = max(1, min(MAX_CHUNK_WEEKS, CHUNK_NUMBERS // max(width * len(chosen), 1)))
         self._ahead: dict[str, FloatArray] = {}
         self._served = self._chunk  # weeks of ``_ahead`` served so far
@@ -118,8 +126,18 @@ class WeeklyDraws:
     def _draw_ahead(self) -> None:
         """Draw the next chunk of weeks for every purpose, gathered onto the rows."""
         shape = (self._chunk, self.n)
-        ahead = {p: self._generators[p].random(shape) for p in self.UNIFORM}
-        ahead.update({p: self._generators[p].standard_normal(shape) for p in self.NORMAL})
+        ahead = {p: _joined([g.random(shape) for g in self._generators[p]]) for p in self.UNIFORM}
+        ahead.update(
+            {
+                p: _joined([g.standard_normal(shape) for g in self._generators[p]])
+                for p in self.NORMAL
+            }
+        )
         if self._runs is not None:
             ahead = {p: take_runs(block, self._runs) for p, block in ahead.items()}
         self._ahead, self._served = ahead, 0
+
+
+def _joined(blocks: list[FloatArray]) -> FloatArray:
+    """Replications' blocks ``[weeks, n]`` side by side, ``[weeks, n x replications]``."""
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)

@@ -9,12 +9,15 @@ the same whatever the design.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from agents import ACTIVE, ARCHETYPES, DORMANT, Partner, Traits
+from sim.indexing import joined_slices
 from sim.market import demand_index
 from sim.pipeline import DealTerms, Opportunities, Pipeline, arrivals, cycle_cdf, cycle_cdf_sum
 from sim.scenario import Scenario
@@ -50,9 +53,10 @@ class World:
     start: PartnerState  # behaviour state at week 0
     responder: npt.NDArray[np.bool_]  # cares about recognition (responder_share)
     prior_revenue: FloatArray  # [4, partners]: revenue by quarter of the year before week 0
-    copies: int = 1  # > 1: the world repeated, one copy per arm (see ``stack_world``)
-    source_row: IntArray | None = None  # row of the drawn world each row repeats
-    copy: npt.NDArray[np.int64] | None = None  # which copy each row belongs to
+    copies: int = 1  # blocks per archetype: (arm, replication) pairs, see ``stack_world``
+    source_row: IntArray | None = None  # which random draw each row reads
+    copy: npt.NDArray[np.int64] | None = None  # which block each row belongs to
+    replicas: int = 1  # replications joined (``join_worlds``); a row's is ``copy % replicas``
     _closing: dict[int, tuple[FloatArray, FloatArray]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -92,6 +96,33 @@ class World:
         bounds = [*self.starts.tolist(), self.partners]
         return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
+    def spans(self, rows: npt.NDArray[np.bool_]) -> list[slice]:
+        """The blocks with a partner in ``rows``, touching ones of one archetype made one.
+
+        A span shares its archetype's traits, so weekly arithmetic that needs
+        them does one vectorized pass per span, however many arms and
+        replications are stacked.
+        """
+        spans = []
+        for archetype in self.slices:
+            kept = [b for b in self.blocks if archetype.start <= b.start < archetype.stop]
+            spans += joined_slices([b for b in kept if rows[b].any()])
+        return spans
+
+    @functools.cached_property
+    def replica(self) -> IntArray:
+        """Which joined replication each row belongs to (all 0 unless worlds were joined)."""
+        if self.copy is None:
+            return np.zeros(self.partners, dtype=np.int64)
+        return self.copy % self.replicas
+
+    @functools.cached_property
+    def replica_rows(self) -> list[npt.NDArray[np.bool_]]:
+        """Each joined replication's rows: partners compete, and budgets run out, within one."""
+        if self.replicas == 1:
+            return [np.ones(self.partners, dtype=bool)]
+        return [self.replica == r for r in range(self.replicas)]
+
     @property
     def starts(self) -> IntArray:
         """First row of each (archetype, copy) block, for ``np.add.reduceat``."""
@@ -102,52 +133,108 @@ class World:
         return np.array(firsts, dtype=np.int64)
 
 
+def join_worlds(worlds: Sequence[World]) -> World:
+    """Several replications' worlds as one, so that they run in one vectorized pass.
+
+    Within each archetype's slice come replication 0's partners, then
+    replication 1's, and so on: each (archetype, replication) is a block
+    (``copy`` is the replication's position). ``source_row`` indexes the
+    replications' random draws laid end to end: partner ``i`` of the world at
+    position ``r`` reads draw ``r * n + i`` (``n`` partners per world).
+    """
+    if len(worlds) == 1:
+        return worlds[0]
+    first = worlds[0]
+    if any(w.slices != first.slices or w.copies != 1 for w in worlds):
+        raise ValueError("only unstacked worlds of one population can be joined")
+    n = first.partners
+    order = np.concatenate(
+        [np.arange(s.start, s.stop) + r * n for s in first.slices for r in range(len(worlds))]
+    )
+    copy = np.concatenate(
+        [np.repeat(np.arange(len(worlds)), s.stop - s.start) for s in first.slices]
+    )
+    slices = [slice(s.start * len(worlds), s.stop * len(worlds)) for s in first.slices]
+    pipeline = Pipeline.joined([w.pipeline for w in worlds])
+    return _gathered(worlds, order, slices, pipeline, copy, len(worlds))
+
+
 def stack_world(world: World, copies: int) -> World:
     """The world repeated ``copies`` times, so that several arms run in one vectorized pass.
 
     Within each archetype's slice the copies follow one another, so every
-    archetype stays contiguous; ``source_row`` maps each row to the drawn
-    partner it repeats (the model gathers that partner's random draws, so
-    every copy sees the same numbers), and ``copy`` says which arm it is.
+    archetype stays contiguous. Stacking a world that already has ``c``
+    blocks per archetype (a joined or stacked world) repeats all of them: arm
+    ``a``'s block ``b`` becomes copy ``a * c + b``. ``source_row`` maps each
+    row to the draw it reads, so every copy sees the same numbers.
     """
     if copies == 1:
         return world
     rows = np.concatenate([np.tile(np.arange(s.start, s.stop), copies) for s in world.slices])
-    copy = np.concatenate([np.repeat(np.arange(copies), s.stop - s.start) for s in world.slices])
+    inner = np.zeros(world.partners, dtype=np.int64) if world.copy is None else world.copy
+    copy = np.concatenate(
+        [(np.arange(copies)[:, None] * world.copies + inner[s]).ravel() for s in world.slices]
+    )
     bounds = np.cumsum([0, *[(s.stop - s.start) * copies for s in world.slices]])
     slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    stacked = _gathered([world], rows, slices, world.pipeline.gather(rows), copy, world.replicas)
+    stacked.copies = copies * world.copies
+    if world.source_row is not None:
+        stacked.source_row = world.source_row[rows]
+    return stacked
+
+
+def _gathered(
+    worlds: Sequence[World],
+    rows: IntArray,
+    slices: list[slice],
+    pipeline: Pipeline,
+    copy: IntArray,
+    replicas: int,
+) -> World:
+    """The rows ``rows`` of ``worlds`` laid end to end, with the given layout."""
+
+    def take(get: Callable[[World], npt.NDArray[Any]]) -> npt.NDArray[Any]:
+        values = [get(w) for w in worlds]
+        joined = values[0] if len(values) == 1 else np.concatenate(values, axis=-1)
+        return joined[..., rows]
+
+    first = worlds[0]
+    starting_fields = [f for f in fields(first.start) if f.init]  # its money starts at zero
     traits = Traits.__new__(Traits)
-    for name, values in vars(world.traits).items():
-        setattr(traits, name, values[rows])
-    terms = world.terms
+    for name in vars(first.traits):
+        setattr(traits, name, take(lambda w, name=name: getattr(w.traits, name)))
     return World(
-        archetypes=world.archetypes,
-        classes=world.classes,
+        archetypes=first.archetypes,
+        classes=first.classes,
         slices=slices,
         traits=traits,
-        archetype=world.archetype[rows],
-        size=world.size[rows],
-        region=world.region[rows],
-        region_names=world.region_names,
-        is_new=world.is_new[rows],
-        size_band=world.size_band[rows],
-        band_names=world.band_names,
-        base_rate=world.base_rate[rows],
-        deal_value=world.deal_value[rows],
+        archetype=take(lambda w: w.archetype),
+        size=take(lambda w: w.size),
+        region=take(lambda w: w.region),
+        region_names=first.region_names,
+        is_new=take(lambda w: w.is_new),
+        size_band=take(lambda w: w.size_band),
+        band_names=first.band_names,
+        base_rate=take(lambda w: w.base_rate),
+        deal_value=take(lambda w: w.deal_value),
         terms=DealTerms(
-            deal_value=terms.deal_value[rows],
-            value_sigma=terms.value_sigma[rows],
-            win_rate=terms.win_rate[rows],
-            cycle_min=terms.cycle_min[rows],
-            cycle_max=terms.cycle_max[rows],
+            deal_value=take(lambda w: w.terms.deal_value),
+            value_sigma=take(lambda w: w.terms.value_sigma),
+            win_rate=take(lambda w: w.terms.win_rate),
+            cycle_min=take(lambda w: w.terms.cycle_min),
+            cycle_max=take(lambda w: w.terms.cycle_max),
         ),
-        pipeline=world.pipeline.gather(rows),
-        start=world.start.gather(rows),
-        responder=world.responder[rows],
-        prior_revenue=world.prior_revenue[:, rows],
-        copies=copies,
+        pipeline=pipeline,
+        start=PartnerState(
+            **{f.name: take(lambda w, f=f: getattr(w.start, f.name)) for f in starting_fields}
+        ),
+        responder=take(lambda w: w.responder),
+        prior_revenue=take(lambda w: w.prior_revenue),
+        copies=int(copy.max()) + 1,
         source_row=rows,
         copy=copy,
+        replicas=replicas,
     )
 
 
