@@ -154,3 +154,19 @@ def test_identity_holds_in_a_model_with_deferral_and_churn() -> None:
     # the program's reward cost: accrued minus what is forfeited or clawed back
     reward_cost = state.program_cost - state.contact_cost - state.other_cost
     np.testing.assert_allclose(reward_cost, book.accrued - book.forfeited - book.clawed_back)
+
+
+def test_each_joined_world_has_its_own_budget() -> None:
+    """Two replications' worlds in one ledger: a budget runs out in one world only."""
+    worlds = [money(1, 1, 0, 0).astype(bool), money(0, 0, 1, 1).astype(bool)]
+    book = Ledger(Guardrails(budget=1_000), np.ones(4, dtype=bool), worlds)
+    zero = np.zeros(4)
+    # world 0 asks 1,600 of its 1,000 and gets 5/8 of it; world 1 asks 400 and gets it all
+    paid = book.accrue(0, money(800, 800, 200, 200), zero)
+    np.testing.assert_allclose(paid, money(500, 500, 200, 200))
+    np.testing.assert_allclose(book.left, money(0, 600))
+    assert book.budget_left == 600.0 and book.open
+    # a reward dollar is worth nothing in the spent world only
+    np.testing.assert_allclose(book.perceived_share(np.ones(4)), money(0, 0, 1, 1))
+    np.testing.assert_allclose(book.accrue(1, money(100, 0, 700, 0), zero), money(0, 0, 600, 0))
+    assert book.budget_left == 0.0 and not book.open

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.loading import validate_scenario
+from sim.runner import run_replication, run_replications
 
 ARCHETYPES = ("reseller", "integrator", "alliance")
 PARTNERS = {"reseller": 8, "integrator": 3, "alliance": 2}
@@ -359,3 +360,24 @@ def test_arms_run_side_by_side_equal_separate_runs(design, baseline, guards, see
         for name in ("revenue", "program_cost", "rewards", "contact_cost", "other_cost"):
             total = getattr(alone, name).sum()
             assert np.isclose(runs.loc[arm, name], total, rtol=1e-12, atol=1e-6), (arm, name)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    design=st.lists(ANY_LEVER, min_size=1, max_size=4),
+    baseline=st.lists(ANY_LEVER, max_size=2),
+    guards=guardrails,
+    seed=st.integers(0, 50),
+)
+def test_replications_run_in_one_batch_equal_their_runs_alone(
+    design, baseline, guards, seed
+) -> None:
+    """No lever leaks between the replications that one batch runs in one joined pass."""
+    spec = scenario(design, guards, seed=seed, baseline=baseline)
+    arms = {"baseline": spec.baseline, "design": spec.design}
+    batched = run_replications(spec, arms, seed, [1, 0])
+    for output in batched:
+        alone = run_replication(spec, arms, seed, output.replication)
+        for label, arm in alone.arms.items():
+            np.testing.assert_array_equal(arm.totals, output.arms[label].totals)
+            np.testing.assert_array_equal(arm.series, output.arms[label].series)

@@ -1,0 +1,108 @@
+"""Replications run in batches (sim.runner.run_replications, sim.world.join_worlds).
+
+A batch joins several replications' worlds and random draws into one
+vectorized pass. Every replication's result must equal its run alone bit for
+bit, including what partners share within one world: the program budget,
+manager capacity and leaderboard places.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import SMALL, load_small
+
+import sim
+import sim.runner
+from sim.runner import BATCH_ROWS, batches, run_replication, run_replications
+from sim.world import join_worlds, stack_world
+
+ARM_FIELDS = ("totals", "series", "quarterly_active_share", "top20_revenue_share", "tiers")
+
+
+def assert_same_output(alone: sim.runner.ReplicationOutput, batched) -> None:
+    assert alone.replication == batched.replication
+    assert list(alone.arms) == list(batched.arms)
+    for label, arm in alone.arms.items():
+        for name in ARM_FIELDS:
+            a, b = getattr(arm, name), getattr(batched.arms[label], name)
+            if a is None:
+                assert b is None, (label, name)
+            else:
+                np.testing.assert_array_equal(a, b, err_msg=f"{label} {name}")
+
+
+@pytest.mark.parametrize(
+    "name", ["quickstart", "budget_capped", "manager_outreach", "recognition", "outcome_ladder"]
+)
+def test_a_batch_gives_each_replication_its_result_alone(name: str) -> None:
+    spec = load_small(name)
+    arms = {"baseline": spec.baseline, "design": spec.design}
+    replications = [4, 0, 2]
+    batched = run_replications(spec, arms, spec.seed, replications)
+    for replication, output in zip(replications, batched, strict=True):
+        assert_same_output(run_replication(spec, arms, spec.seed, replication), output)
+
+
+def test_the_budget_binds_in_every_replication_of_a_batch() -> None:
+    """A world's budget is its own: each replication of a batch spends exactly its budget."""
+    spec = load_small("budget_capped", "design.guardrails.budget=2000")
+    arms = {"design": spec.design}
+    for output in run_replications(spec, arms, spec.seed, [0, 1, 2]):
+        rewards = output.arms["design"].totals[:, sim.runner.TOTALS.index("rewards")].sum()
+        assert rewards == pytest.approx(2_000.0)
+
+
+def test_results_do_not_depend_on_the_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load_small("manager_outreach")
+    whole = sim.run_scenario(spec, replications=4)
+    monkeypatch.setattr(sim.runner, "BATCH_ROWS", 1)  # one replication per batch
+    alone = sim.run_scenario(spec, replications=4)
+    assert whole.runs.equals(alone.runs)
+    assert whole.timeseries.equals(alone.timeseries)
+
+
+@pytest.mark.parametrize("jobs", [1, 2, -1])
+def test_batches_split_the_replications_in_order(jobs: int) -> None:
+    ids = [5, 1, 9, 3, 7, 0, 2]
+    groups = batches(ids, partners=1_000, arms=2, jobs=jobs)
+    assert [r for group in groups for r in group] == ids
+    assert all(1 <= len(group) * 2_000 <= BATCH_ROWS for group in groups)
+    if jobs != 1:
+        assert len(groups) >= 2  # both workers get work
+    assert batches(ids, partners=10**6, arms=2, jobs=1) == [[r] for r in ids]  # at least one
+
+
+def test_a_joined_world_holds_each_world_in_its_blocks() -> None:
+    spec = load_small("quickstart")
+    worlds = [sim.build_world(spec, r) for r in (3, 1)]
+    joined = join_worlds(worlds)
+    stacked = stack_world(joined, 2)
+    assert stacked.copies == 4 and stacked.replicas == 2
+    n = sum(SMALL.values())
+    for copy in range(4):
+        rows = stacked.copy == copy
+        world = worlds[copy % 2]
+        np.testing.assert_array_equal(stacked.size[rows], world.size)
+        np.testing.assert_array_equal(stacked.prior_revenue[:, rows], world.prior_revenue)
+        np.testing.assert_array_equal(stacked.start.status[rows], world.start.status)
+        np.testing.assert_array_equal(
+            stacked.pipeline.open_expected[rows], world.pipeline.open_expected
+        )
+        np.testing.assert_array_equal(stacked.source_row[rows] - (copy % 2) * n, np.arange(n))
+        np.testing.assert_array_equal(stacked.replica[rows], copy % 2)
+    for week in range(worlds[0].pipeline.ring_weeks):
+        due = stacked.pipeline.due(week)
+        for copy in range(4):
+            np.testing.assert_array_equal(
+                due[stacked.copy == copy], worlds[copy % 2].pipeline.due(week)
+            )
+
+
+def test_a_model_refuses_a_world_of_other_replications() -> None:
+    spec = load_small("quickstart")
+    joined = join_worlds([sim.build_world(spec, r) for r in (0, 1)])
+    with pytest.raises(ValueError, match="holds 2 replications"):
+        sim.PartnerProgramModel(spec, replication=0, world=joined)
+    with pytest.raises(ValueError, match="joined world"):
+        sim.PartnerProgramModel(spec, replication=[0, 1])
