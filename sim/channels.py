@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,20 @@ from sim.world import World
 #: Cosguner 2017 find personal contacts several times as effective as email).
 STRENGTH = {"email": 1.0, "portal": 0.5, "call": 3.0, "qbr": 5.0}
 OPT_OUT = {"email": True, "portal": True, "call": False, "qbr": False}
+
+
+@dataclass
+class _Walk:
+    """One replication's candidates for a call, biggest first, as far as examined."""
+
+    candidates: npt.NDArray[np.intp]
+    examined: int = 0
+    found: int = 0
+
+    @property
+    def left(self) -> bool:
+        """Whether candidates remain to examine."""
+        return self.examined < self.candidates.size
 
 
 class Channel(Component):
@@ -99,16 +114,20 @@ class Channel(Component):
             shortfall = gap(ALL)
             return chosen & (shortfall > 0) & (shortfall <= share)
         near = np.zeros_like(chosen)
-        for order in self.priorities:
-            candidates = order[chosen[order]]
-            found, start, batch = 0, 0, max(8 * self.capacity, 1024)
-            while found < self.capacity and start < candidates.size:
-                rows = candidates[start : start + batch]
-                shortfall = gap(rows)
-                hits = rows[(shortfall > 0) & (shortfall <= share)][: self.capacity - found]
+        # Each replication has its own managers; every round examines the next batch of
+        # each replication still short of calls, in one call of ``gap``.
+        walks = [_Walk(order[chosen[order]]) for order in self.priorities]
+        batch = max(8 * self.capacity, 1024)
+        while walks := [w for w in walks if w.found < self.capacity and w.left]:
+            pieces = [w.candidates[w.examined : w.examined + batch] for w in walks]
+            shortfall = gap(np.concatenate(pieces))
+            hit = (shortfall > 0) & (shortfall <= share)
+            ends = np.cumsum([piece.size for piece in pieces])
+            for walk, piece, end in zip(walks, pieces, ends, strict=True):
+                hits = piece[hit[end - piece.size : end]][: self.capacity - walk.found]
                 near[hits] = True
-                found += hits.size
-                start, batch = start + batch, 2 * batch
+                walk.examined, walk.found = walk.examined + batch, walk.found + hits.size
+            batch *= 2
         return near
 
     def contact_costs(self) -> FloatArray:

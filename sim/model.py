@@ -37,6 +37,7 @@ used, so the simulation itself never pays for them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -414,15 +415,13 @@ class PartnerProgramModel(mesa.Model):
         state.habituation *= self._habituation_decay
         n = self.world.partners
         contacts, strength, cost = np.zeros(n), np.zeros(n), np.zeros(n)
-        channels = [c for parts in self.parts for c in parts.channels if c.due(self.week)]
-        if not channels:
+        due = [(p, c) for p in self.parts for c in p.channels if c.due(self.week)]
+        if not due:
             return contacts, strength, cost
         opt_outable = np.zeros(n)
-
-        def gap(rows: Rows) -> FloatArray:
-            return self._gap(outlook, rows)
-
-        for channel in channels:
+        for parts, channel in due:
+            # A channel reaches its program's partners only: only that program's thresholds count.
+            gap = functools.partial(self._gap, outlook, parts.components)
             sent = channel.contacts(
                 self.week, reachable, state.opted_out, gap, state.weeks_since_win
             )
@@ -441,9 +440,9 @@ class PartnerProgramModel(mesa.Model):
             state.habituation += contacts
         return contacts, strength, cost
 
-    def _gap(self, outlook: Outlook, rows: Rows) -> FloatArray:
-        """Partner ``rows``' smallest projected relative shortfall below a threshold."""
-        gaps = [c.gap(outlook, rows) for c in self.components if hasattr(c, "gap")]
+    def _gap(self, outlook: Outlook, components: list[Any], rows: Rows) -> FloatArray:
+        """Partner ``rows``' least projected relative shortfall below a component's threshold."""
+        gaps = [c.gap(outlook, rows) for c in components if hasattr(c, "gap")]
         if gaps:
             return np.minimum.reduce(gaps)
         return np.full(self.world.partners, np.inf)[rows]
