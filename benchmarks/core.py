@@ -3,8 +3,9 @@
 Measures, for the quickstart design (3-tier quarterly ladder + monthly email):
 
 * one paired replication (baseline and design arms, shared world) of 1,000
-  partners over 52 weeks: median wall time on one core, with the host's speed
-  (:func:`host_loop_ms`) read before and after;
+  partners over 52 weeks: median wall time on one core, per replication in
+  the batches the runner uses and for a replication run alone, with the
+  host's speed (:func:`host_loop_ms`) read before and after;
 * one arm of 100,000 partners over 52 weeks: wall time and peak memory
   (resident set size of a fresh child process, so the figure is not polluted
   by earlier runs).
@@ -45,23 +46,31 @@ def population(n: int) -> list[str]:
     ]
 
 
-def paired_replication_ms(repeats: int, scenario: Scenario | None = None) -> float:
-    """Median wall time of one paired replication of 1,000 partners, ms.
+def paired_replication_ms(
+    repeats: int, scenario: Scenario | None = None, batch: int | None = None
+) -> float:
+    """Median wall time per paired replication of 1,000 partners, ms.
 
-    ``scenario`` (default: the quickstart) must have those 1,000 partners.
+    Replications run in batches of ``batch``: by default as ``partnerlab
+    run`` batches them (:func:`sim.runner.batches`), so the figure is what a
+    replication costs there; ``batch=1`` times a replication run alone. Each
+    of the ``repeats`` timings is one batch of fresh replications, divided by
+    its size. ``scenario`` (default: the quickstart) must have those 1,000 partners.
     """
     from sim import load_scenario
-    from sim.runner import run_replication
+    from sim.runner import batches, run_replications
 
     if scenario is None:
         scenario = load_scenario(QUICKSTART, population(1000))
     arms = {"baseline": scenario.baseline, "design": scenario.design}
-    run_replication(scenario, arms, scenario.seed, 0)  # warm-up: imports, caches
+    size = batch or len(batches(range(64), 1000, len(arms), jobs=1)[0])
+    run_replications(scenario, arms, scenario.seed, [0])  # warm-up: imports, caches
     times = []
-    for replication in range(repeats):
+    for repeat in range(repeats):
+        ids = list(range(1 + repeat * size, 1 + (repeat + 1) * size))
         start = time.perf_counter()
-        run_replication(scenario, arms, scenario.seed, replication)
-        times.append(time.perf_counter() - start)
+        run_replications(scenario, arms, scenario.seed, ids)
+        times.append((time.perf_counter() - start) / size)
     return 1000 * statistics.median(times)
 
 
@@ -124,13 +133,15 @@ def one_arm_in_child(partners: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--repeats", type=int, default=15, help="paired replications to time")
+    parser.add_argument("--repeats", type=int, default=15, help="paired timings (medians)")
     args = parser.parse_args()
     before = host_loop_ms()
     paired = paired_replication_ms(args.repeats)
+    alone = paired_replication_ms(args.repeats, batch=1)
     figures = {
         "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
         "paired_replication_1000_ms": paired,
+        "paired_replication_1000_alone_ms": alone,
         "host_loop_ms_around_paired": [before, host_loop_ms()],
         "one_arm_100000": one_arm_in_child(100_000),
     }
@@ -140,8 +151,8 @@ def main() -> None:
     arm = figures["one_arm_100000"]
     loops = ", ".join(f"{ms:.1f} ms" for ms in figures["host_loop_ms_around_paired"])
     print(
-        f"paired replication, 1,000 partners x 52 weeks: {paired:.1f} ms (median of "
-        f"{args.repeats}; host loop before and after: {loops})"
+        f"paired replication, 1,000 partners x 52 weeks: {paired:.1f} ms in batches, "
+        f"{alone:.1f} ms alone (medians of {args.repeats}; host loop before and after: {loops})"
     )
     print(
         f"one arm, 100,000 partners x 52 weeks: {arm['seconds']:.2f} s, "

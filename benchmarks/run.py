@@ -10,9 +10,11 @@ machine CPU time is the fairer figure for one core):
   1k, 10k, 100k and (unless ``--no-million``) 1M partners, median of three
   runs (one at 1M); the world is drawn outside the timed run and reported
   apart (``build_seconds``); peak memory is taken after the first run;
-* **paired replication**: median time of ``sim.runner.run_replication`` (both
-  arms, one stacked pass) of 1,000 partners over 52 weeks, for the quickstart
-  and for the every-mechanic design, with the host's speed read just before
+* **paired replication**: median time per replication of
+  ``sim.runner.run_replications`` (both arms stacked, replications joined in
+  the runner's batches) of 1,000 partners over 52 weeks, and of a replication
+  run alone, for the quickstart and for the every-mechanic design
+  (``--repeats`` timings each), with the host's speed read just before
   and after (``host_loop_ms_around_paired``: a fixed pure-Python loop, about
   12 ms when the shared machine runs at full speed and 21 ms when it does not);
 * **optimization and sweeps**: trials per second of ``optimize.optimize`` and
@@ -56,6 +58,7 @@ from benchmarks.core import (  # noqa: E402
     peak_rss_mb,
     population,
 )
+from sim.runner import batches  # noqa: E402
 
 WEEKS = 52
 #: Runs of the package per measurement (the median is reported; 1M partners run once).
@@ -204,18 +207,24 @@ def throughput(partners: int, runs: int) -> dict[str, float]:
     }
 
 
-def paired(repeats: int) -> dict[str, float]:
-    """Median ms of one paired replication of 1,000 partners, quickstart and every mechanic.
+def paired(repeats: int) -> dict[str, Any]:
+    """Median ms per paired replication of 1,000 partners, quickstart and every mechanic.
 
-    With the host's speed (:func:`benchmarks.core.host_loop_ms`) read just
-    before and after, since the shared machine's speed changes by itself.
+    Per replication in the runner's batches, and alone
+    (:func:`benchmarks.core.paired_replication_ms`). With the host's speed
+    (:func:`benchmarks.core.host_loop_ms`) read just before and after the
+    quickstart's, since the shared machine's speed changes by itself.
     """
     before = host_loop_ms()
     quickstart = paired_replication_ms(repeats)
     after = host_loop_ms()
+    every = every_mechanic(1000)
     return {
         "quickstart_ms": quickstart,
-        "every_mechanic_ms": paired_replication_ms(repeats, every_mechanic(1000)),
+        "quickstart_alone_ms": paired_replication_ms(repeats, batch=1),
+        "every_mechanic_ms": paired_replication_ms(repeats, every),
+        "every_mechanic_alone_ms": paired_replication_ms(repeats, every, batch=1),
+        "batch": len(batches(range(64), 1000, 2, jobs=1)[0]),
         "host_loop_ms": [before, after],
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -298,7 +307,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "throughput": {n: r["partner_weeks_per_s"] for n, r in arms.items()},
         "throughput_per_cpu_s": {n: r["partner_weeks_per_cpu_s"] for n, r in arms.items()},
         "paired_replication_ms": pair["quickstart_ms"],
+        "paired_replication_alone_ms": pair["quickstart_alone_ms"],
         "paired_replication_every_mechanic_ms": pair["every_mechanic_ms"],
+        "paired_replication_every_mechanic_alone_ms": pair["every_mechanic_alone_ms"],
+        "paired_replications_per_batch": pair["batch"],
         "host_loop_ms_around_paired": pair["host_loop_ms"],
         "ratio_vs_reference": {n: r["ratio"] for n, r in reference.items()},
         "trials_per_s": search["trials_per_s"],
@@ -359,8 +371,11 @@ def main() -> None:
             f"{ref['ratio_cpu']:,.0f}x CPU (reference timed over {ref['reference_weeks_timed']} wk)"
         )
     print(
-        f"paired replication, 1,000 x {WEEKS}: {figures['paired_replication_ms']:.1f} ms "
-        f"(every mechanic {figures['paired_replication_every_mechanic_ms']:.1f} ms); "
+        f"paired replication, 1,000 x {WEEKS}, per replication in batches of "
+        f"{figures['paired_replications_per_batch']}: {figures['paired_replication_ms']:.1f} ms "
+        f"(every mechanic {figures['paired_replication_every_mechanic_ms']:.1f} ms); alone: "
+        f"{figures['paired_replication_alone_ms']:.1f} ms "
+        f"(every mechanic {figures['paired_replication_every_mechanic_alone_ms']:.1f} ms); "
         "host loop before and after: "
         + ", ".join(f"{ms:.1f} ms" for ms in figures["host_loop_ms_around_paired"])
     )

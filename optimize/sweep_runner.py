@@ -9,7 +9,7 @@ roughly halves the work; sharing changes no number, because the baseline of
 replication ``r`` is a function of (world, seed, ``r``) alone.
 
 Each point's numbers are exactly those of ``partnerlab run`` on its scenario:
-the same runner (:func:`sim.runner.run_replication`) and the same tables.
+the same runner (:func:`sim.runner.run_replications`) and the same tables.
 
 Chunks are handed out lazily (joblib dispatches a few ahead of the workers)
 and come back in any order; the caller writes each one as it arrives. Workers
@@ -34,7 +34,7 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
 from sim.results import paired_differences, summarize, tables
-from sim.runner import ReplicationOutput, run_replication
+from sim.runner import ReplicationOutput, batches, run_replications
 from sim.scenario import Scenario
 
 Backend = Literal["loky", "dask"]
@@ -122,7 +122,12 @@ def run_chunk(
     for group in _world_groups(tasks):
         base = group[0].scenario
         arms = {"baseline": base.baseline} | {str(t.point): t.scenario.design for t in group}
-        outputs = [run_replication(base, arms, seed, r) for r in replications]
+        partners = sum(base.population.partners.values())
+        outputs = [
+            output
+            for batch in batches(replications, partners, len(arms), jobs=1)
+            for output in run_replications(base, arms, seed, batch)
+        ]
         for task in group:
             diff = _paired(outputs, str(task.point))
             frame = diff.reset_index()
