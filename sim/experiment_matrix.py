@@ -258,6 +258,7 @@ def simulate_matrix(design: MatrixDesign, replication: int) -> tuple[list[dict],
         [baseline, *(c.program for c in design.cells)],
     )
     effects = estimate_terms(design, pw, rows, cell_of, observed.state.revenue[rows])
+    observed.release()
     true = true_effects(design, pw, rows, truth.revenue[1:])
     for record in effects:
         record |= {

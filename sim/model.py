@@ -168,6 +168,7 @@ class PartnerProgramModel(mesa.Model):
     ) -> None:
         seed = _root_seed(scenario.seed if rng is None else rng)
         super().__init__(rng=seed)
+        mesa_owned = set(vars(self))
         self.spec = scenario
         self.seed = seed
         self.arm = arm
@@ -219,6 +220,7 @@ class PartnerProgramModel(mesa.Model):
         # Variance of one booked $ of deal value relative to its square: keep^2 e^(sigma^2)
         self._value_spread = self._keep**2 * np.exp(traits.deal_size_sigma**2)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+        self._run_data = set(vars(self)) - mesa_owned - {"datacollector"}
 
     def _programs(
         self, programs: Sequence[Program] | None, assignment: npt.NDArray[np.integer] | None
@@ -389,6 +391,18 @@ class PartnerProgramModel(mesa.Model):
         while self.running:
             self.step()
         return self
+
+    def release(self) -> None:
+        """Free the run's arrays now, once its results are taken; the model is unusable after.
+
+        A Mesa model sits in reference cycles (its event schedule refers back
+        to it), so only Python's cyclic garbage collector frees it, and in a
+        process holding many long-lived objects (pandas, Optuna) that collector
+        seldom runs: without this, a sweep's memory grows by the size of a
+        batch's arrays, tens of MB, with every batch until it does.
+        """
+        for name in self._run_data:
+            delattr(self, name)
 
     # -- step phases ---------------------------------------------------------------
     def _outlook(self, expected_rate: FloatArray, deal_value: FloatArray) -> Outlook:

@@ -128,7 +128,9 @@ def run_arm(
     else:
         spec, arm = scenario.model_copy(update={"design": program}), "design"
     model = PartnerProgramModel(spec, rng=seed, arm=arm, replication=replication, world=world)
-    return summarize_arm(model.run())
+    output = summarize_arm(model.run())
+    model.release()
+    return output
 
 
 def run_replication(
@@ -168,7 +170,7 @@ def run_replications(
         consume_world=True,
     ).run()
     count = len(replications)
-    return [
+    outputs = [
         ReplicationOutput(
             replication,
             {label: summarize_arm(model, arm * count + i) for arm, label in enumerate(arms)},
@@ -177,6 +179,8 @@ def run_replications(
         )
         for i, replication in enumerate(replications)
     ]
+    model.release()
+    return outputs
 
 
 def _arm_of_rows(stacked: World, replications: int) -> IntArray:

@@ -181,12 +181,15 @@ def potential_outcomes(
     cumulative = None
     if weekly:
         cumulative = np.array([m.partner_series["revenue"].cumsum(axis=0) for m in models])
-    return Outcomes(
+    outcomes = Outcomes(
         revenue=np.array([m.state.revenue for m in models]),
         net=np.array([m.state.gross_profit - m.state.program_cost for m in models]),
         cost=np.array([m.state.program_cost for m in models]),
         cumulative=cumulative,
     )
+    for model in models:
+        model.release()
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,7 @@ def simulate_pilot(plan: PilotPlan, pw: PilotWorld) -> list[dict[str, Any]]:
         early = observed.partner_series["revenue"][:interim_weeks].sum(axis=0)[rows]
         interim = compare_arms(plan, pw, rows, arms, early, interim_weeks, [spec.estimator])
     still_reporting = observed.state.status[rows] != CHURNED
+    observed.release()
     srm = sample_ratio_p(
         np.bincount(arms[still_reporting], minlength=len(plan.shares)), plan.shares
     )
