@@ -22,7 +22,8 @@ machine CPU time is the fairer figure for one core):
 * **ratio to the reference**: the package against
   ``benchmarks/reference_model.py`` (partners as Mesa agents stepped one at a
   time) on the same scenario, a three-tier ladder both implement, at 1k and
-  10k partners in the same run. The package is timed from creating the model
+  10k partners in the same run: three pairs of runs, package then reference,
+  and the median of the pairs' ratios. The package is timed from creating the model
   to the end (world drawn apart); the reference's weekly steps only, not the
   creation of its agents (which favours the reference). It runs the whole horizon at 1k;
   at 10k it runs ``--reference-weeks`` weeks and its partner-weeks per second
@@ -231,27 +232,38 @@ def paired(repeats: int) -> dict[str, Any]:
 
 
 def versus_reference(partners: int, reference_weeks: int) -> dict[str, float]:
-    """Partner-weeks per second of the package and of the reference, same scenario and world."""
+    """Partner-weeks per second of the package and of the reference, same scenario and world.
+
+    Measured in :data:`PACKAGE_RUNS` pairs, a package run then a reference
+    run a second or two later, so that both of a pair meet the shared host in
+    the same state as far as possible (its speed changes by itself every few
+    seconds); the ratio is the median of the pairs' ratios.
+    """
     from benchmarks.reference_model import ReferenceModel
     from sim import build_world
 
     scenario = reference_scenario(partners)
-    wall, cpu, _, _ = package_run(scenario, PACKAGE_RUNS)
     weeks = min(reference_weeks, WEEKS)
-    world = build_world(scenario, 0)  # the same world again: the package's runs used up theirs
-    start = time.perf_counter()
-    model = ReferenceModel(scenario, world=world)
-    setup = time.perf_counter() - start  # creating the agents: reported, not counted
-    ref_wall, ref_cpu = timed(lambda: model.run(weeks))
-    package = partners * WEEKS / wall
-    reference = partners * weeks / ref_wall
+    pairs = []
+    for _ in range(PACKAGE_RUNS):
+        wall, cpu, _, _ = package_run(scenario, 1)
+        world = build_world(scenario, 0)  # the same world again: the package's run used up its
+        start = time.perf_counter()
+        model = ReferenceModel(scenario, world=world)
+        setup = time.perf_counter() - start  # creating the agents: reported, not counted
+        ref_wall, ref_cpu = timed(lambda model=model: model.run(weeks))
+        pairs.append((partners * WEEKS / wall, partners * weeks / ref_wall, cpu, ref_cpu, setup))
+    package, reference, cpu, ref_cpu, setup = (
+        statistics.median(x) for x in zip(*pairs, strict=True)
+    )
     return {
         "package_partner_weeks_per_s": package,
         "reference_partner_weeks_per_s": reference,
         "reference_weeks_timed": weeks,
         "reference_setup_seconds": setup,
-        "ratio": package / reference,
+        "ratio": statistics.median(p / r for p, r, *_ in pairs),
         "ratio_cpu": (partners * WEEKS / cpu) / (partners * weeks / ref_cpu),
+        "pairs": len(pairs),
         "peak_rss_mb": peak_rss_mb(),
     }
 
