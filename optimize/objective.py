@@ -35,7 +35,7 @@ from optimize.settings import Constraints, SearchSettings
 from optimize.space import SearchSpace
 from sim.loading import apply_override, validate_scenario
 from sim.results import paired_differences, summarize, tables
-from sim.runner import ArmOutput, ReplicationOutput, run_arm
+from sim.runner import ArmOutput, ReplicationOutput, batches, run_arm, run_on_worlds
 from sim.scenario import Scenario
 from sim.world import World, build_world
 
@@ -173,16 +173,25 @@ class Evaluator:
             self._cache.popitem(last=False)
         return world, baseline
 
-    def replication(self, spec: Scenario, replication: int) -> ReplicationOutput:
-        """Baseline and design of one replication, as :func:`sim.runner.run_replication` gives."""
-        world, baseline = self._shared(spec, replication)
-        design = run_arm(spec, world, spec.design, self.seed, replication)
-        return ReplicationOutput(
-            replication,
-            {"baseline": baseline, "design": design},
-            world.archetypes,
-            world.band_names,
-        )
+    def replications(self, spec: Scenario, replications: Sequence[int]) -> list[ReplicationOutput]:
+        """Baseline and design of each replication, as :func:`sim.runner.run_replication` gives.
+
+        The design runs on the kept worlds in the runner's batches
+        (:func:`sim.runner.batches`), which changes no number.
+        """
+        shared = {r: self._shared(spec, r) for r in replications}
+        partners = sum(spec.population.partners.values())
+        outputs = []
+        for batch in batches(replications, partners, 1, jobs=1):
+            worlds = [shared[r][0] for r in batch]
+            designs = run_on_worlds(spec, {"design": spec.design}, self.seed, batch, worlds)
+            for replication, design in zip(batch, designs, strict=True):
+                world, baseline = shared[replication]
+                arms = {"baseline": baseline, "design": design.arms["design"]}
+                outputs.append(
+                    ReplicationOutput(replication, arms, world.archetypes, world.band_names)
+                )
+        return outputs
 
     # -- scoring -----------------------------------------------------------------------
     def evaluate(
@@ -209,21 +218,23 @@ class Evaluator:
         if pruning:
             order = np.random.default_rng([self.seed, trial.number]).permutation(len(units))
             units = [units[i] for i in order]
+        if not pruning:  # every unit runs: the replications in batches
+            scored = variants if per_member else variants[:1]
+            return self._score([self.replications(variant, ids) for variant in scored])
         outputs: list[list[ReplicationOutput]] = [[] for _ in variants]
         for done, unit in enumerate(units, start=1):
             if per_member:
-                outputs[unit] = [self.replication(variants[unit], r) for r in ids]
+                outputs[unit] = self.replications(variants[unit], ids)
                 score = measures_of(outputs[unit])["net_lift"]
             else:
-                out = self.replication(variants[0], unit)
+                out = self.replications(variants[0], [unit])[0]
                 outputs[0].append(out)
                 score = measures_of([out])["net_lift"]
-            if pruning:
-                trial.report(score, step=unit)  # type: ignore[union-attr]
-                if done < len(units) and trial.should_prune():  # type: ignore[union-attr]
-                    partial = self._score([o for o in outputs if o])
-                    record(trial, partial)  # type: ignore[arg-type]
-                    raise optuna.TrialPruned(f"worse than the best after {done} of {len(units)}")
+            trial.report(score, step=unit)  # type: ignore[union-attr]
+            if done < len(units) and trial.should_prune():  # type: ignore[union-attr]
+                partial = self._score([o for o in outputs if o])
+                record(trial, partial)  # type: ignore[arg-type]
+                raise optuna.TrialPruned(f"worse than the best after {done} of {len(units)}")
         return self._score(outputs)
 
     def _score(self, outputs: list[list[ReplicationOutput]]) -> Evaluation:

@@ -157,6 +157,21 @@ def run_replications(
     overhead, which dominates a week of a few thousand partners.
     """
     worlds = [build_world(scenario, r, seed=seed) for r in replications]
+    return run_on_worlds(scenario, arms, seed, replications, worlds)
+
+
+def run_on_worlds(
+    scenario: Scenario,
+    arms: dict[str, Program],
+    seed: int,
+    replications: Sequence[int],
+    worlds: Sequence[World],
+) -> list[ReplicationOutput]:
+    """:func:`run_replications` on those replications' worlds, already drawn.
+
+    The worlds are left as they were, so they can be kept and shared (the
+    optimizer keeps them between trials).
+    """
     joined = join_worlds(worlds)
     stacked = stack_world(joined, len(arms))
     programs = list(arms.values())
@@ -167,7 +182,7 @@ def run_replications(
         world=stacked,
         programs=programs,
         assignment=_arm_of_rows(stacked, joined.copies),
-        consume_world=True,
+        consume_world=all(stacked is not world for world in worlds),  # a new world of its own
     ).run()
     count = len(replications)
     outputs = [
