@@ -3,8 +3,10 @@
 A replication draws one world (population and opening pipeline) and runs the
 baseline and each design on it with the same weekly random streams (common
 random numbers), so the paired difference measures the design, not the luck.
-Replications are independent given (seed, replication) and run in parallel
-with joblib; the results do not depend on the number of jobs.
+Replications are independent given (seed, replication). They run in batches,
+several joined into one vectorized pass (:func:`run_replications`), and the
+batches in parallel with joblib; the results depend neither on the batches
+nor on the number of jobs.
 """
 
 from __future__ import annotations
