@@ -343,13 +343,17 @@ def test_a_design_equal_to_the_baseline_gives_zero_net_lift(mechanics, guards, s
     assert (by_archetype["incremental_revenue"] == 0).all()
 
 
+#: A design and a baseline of random levers, under random guardrails.
+TWO_PROGRAMS = {
+    "design": st.lists(ANY_LEVER, min_size=1, max_size=4),
+    "baseline": st.lists(ANY_LEVER, max_size=2),
+    "guards": guardrails,
+    "seed": st.integers(0, 50),
+}
+
+
 @settings(max_examples=15, deadline=None)
-@given(
-    design=st.lists(ANY_LEVER, min_size=1, max_size=4),
-    baseline=st.lists(ANY_LEVER, max_size=2),
-    guards=guardrails,
-    seed=st.integers(0, 50),
-)
+@given(**TWO_PROGRAMS)
 def test_arms_run_side_by_side_equal_separate_runs(design, baseline, guards, seed) -> None:
     """No lever leaks between the arms that one replication runs in one stacked pass."""
     spec = scenario(design, guards, seed=seed, baseline=baseline)
@@ -363,12 +367,7 @@ def test_arms_run_side_by_side_equal_separate_runs(design, baseline, guards, see
 
 
 @settings(max_examples=12, deadline=None)
-@given(
-    design=st.lists(ANY_LEVER, min_size=1, max_size=4),
-    baseline=st.lists(ANY_LEVER, max_size=2),
-    guards=guardrails,
-    seed=st.integers(0, 50),
-)
+@given(**TWO_PROGRAMS)
 def test_replications_run_in_one_batch_equal_their_runs_alone(
     design, baseline, guards, seed
 ) -> None:
