@@ -234,9 +234,16 @@ class PeriodReward(Component):
         return self._fresh_signal
 
     @property
+    def ratchet(self) -> float | None:
+        """The accelerator's ratchet on next period's quota, if any."""
+        return self.spec.ratchet if isinstance(self.spec, Accelerator) else None
+
+    @property
     def flat(self) -> FloatArray | None:
         """The constant signal of a schedule without thresholds or cap (else ``None``)."""
-        constant = None if self.pays_on_revenue else self.schedule.constant
+        # Under a ratchet this period's revenue also raises the next quota: never constant.
+        fixed = not self.pays_on_revenue and self.ratchet is None
+        constant = self.schedule.constant if fixed else None
         if constant is None:
             return None
         if self._flat is None:
@@ -254,16 +261,18 @@ class PeriodReward(Component):
             return flat
         later = self.fresh_signal(outlook)
         value = later.copy()
-        spec = self.spec
-        ratchet = spec.ratchet if isinstance(spec, Accelerator) else None
+        spec, ratchet = self.spec, self.ratchet
         # Only where some of this week's deals close in the period does the period matter.
         for rows, this_week in self.closing_in_period(outlook.week, self.period_weeks):
             seen = self.projected(outlook, rows)
             revenue = self.period_revenue[rows] + seen.revenue
             current = self._marginal(seen.mean, seen.sd, revenue, rows)
-            value[rows] = this_week * current + (1.0 - this_week) * later[rows]
+            # Written as later + share x difference: exactly ``later`` where the period's
+            # rate is the later one (rows out of play), whichever rows share the block.
+            value[rows] = later[rows] + this_week * (current - later[rows])
             if ratchet is not None:
-                value[rows] -= this_week * ratchet * np.maximum(later[rows] - spec.base_rate, 0.0)
+                accelerated = np.maximum(later[rows] - spec.base_rate, 0.0)
+                value[rows] -= this_week * ratchet * accelerated
         return np.where(self.eligible, value, 0.0)
 
     def gap(self, outlook: Outlook, rows: Rows = ALL) -> FloatArray:

@@ -17,9 +17,10 @@ import numpy as np
 
 import sim
 from sim.channels import Channel
-from sim.components import Outcome
+from sim.components import Outcome, Outlook
 from sim.incentives import PeriodReward
 from sim.loading import deep_merge
+from sim.pipeline import Pipeline
 from sim.program import build_program
 from sim.scenario import Scenario
 
@@ -152,6 +153,24 @@ def outcome(revenue: np.ndarray) -> Outcome:
         certified=np.zeros(n, dtype=bool),
         first_win=np.zeros(n, dtype=bool),
         marketing=np.zeros(n),
+    )
+
+
+def outlook(
+    world: sim.World, week: int, flow: float = 0.0, pipeline: Pipeline | None = None
+) -> Outlook:
+    """Every partner expects ``flow`` $ a week, exactly (no spread), from ``pipeline``.
+
+    The pipeline is empty unless given.
+    """
+    n = world.partners
+    return Outlook(
+        week=week,
+        pipeline=Pipeline(n, world.pipeline.ring_weeks) if pipeline is None else pipeline,
+        flow=np.full(n, flow),
+        flow_var=np.zeros(n),
+        sd_floor=np.ones(n),
+        keep=1.0 - world.traits.customer_discount,
     )
 
 

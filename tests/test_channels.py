@@ -12,14 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import load_small, outcome
+from helpers import load_small, outcome, outlook
 
 import sim
 from sim.channels import STRENGTH, Channel
-from sim.components import Outlook
 from sim.incentives import PeriodReward
 from sim.levers import Bonus, Nudge, Program
-from sim.pipeline import Pipeline
 from sim.program import build_program
 
 TINY = {"reseller": 6, "integrator": 3, "alliance": 2}
@@ -121,15 +119,7 @@ def test_near_threshold_gap_from_a_period_reward(world) -> None:
     booked = np.zeros(N)
     booked[:4] = [8_000.0, 5_000.0, 9_900.0, 12_000.0]
     reward.record(0, outcome(booked))
-    outlook = Outlook(
-        week=3,
-        pipeline=Pipeline(N, world.pipeline.ring_weeks),
-        flow=np.zeros(N),
-        flow_var=np.zeros(N),
-        sd_floor=np.ones(N),
-        keep=1.0 - world.traits.customer_discount,
-    )
-    gap = reward.gap(outlook)
+    gap = reward.gap(outlook(world, week=3))
     np.testing.assert_allclose(gap[:4], [0.2, 0.5, 0.01, np.inf])
     email = channel(world, target="near_threshold", near_threshold_share=0.25)
     np.testing.assert_array_equal(send(email, gap=gap), rows(0, 2))

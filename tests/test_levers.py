@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import outlook
 
 import sim
 from agents import CHURNED
@@ -349,6 +350,21 @@ def test_cap_with_accelerator_and_ratchet(world) -> None:
     # the cap binds from 10k + 600 / 8% = 17.5k in the first period's schedule
     fresh = period_reward(world, accelerator_spec(quota=10_000, cap=800))
     np.testing.assert_allclose(fresh.schedule.cap_point, 17_500.0)
+
+
+def test_a_ratchet_charges_the_signal_even_on_a_flat_schedule(world) -> None:
+    # Quota 0: every dollar earns the accelerated 8%, so without a ratchet the signal is
+    # that constant. With ratchet 1.0, a dollar that closes in this period also raises
+    # next period's quota by a dollar, losing 8% - 2% on it later.
+    week_0 = outlook(world, week=0)
+    flat = period_reward(world, accelerator_spec(quota=0))
+    np.testing.assert_array_equal(flat.signal(week_0), 0.08)
+    ratcheted = period_reward(world, accelerator_spec(quota=0, ratchet=1.0))
+    # Reseller cycles are 2-8 weeks: all of week 0's deals close in the quarter. Integrator
+    # (13-52) and alliance (26-78) deals all close after it, so their signal is unchanged.
+    np.testing.assert_array_equal(world.closing_shares(QUARTER - 1)[0], [1.0] * 6 + [0.0] * 5)
+    expected = [0.08 - 1.0 * (0.08 - 0.02)] * 6 + [0.08] * 5
+    np.testing.assert_allclose(ratcheted.signal(week_0), expected, rtol=1e-12)
 
 
 # -- bonuses --------------------------------------------------------------------------------

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import load_small, outcome
+from helpers import load_small, outcome, outlook
 
 import sim
-from sim.components import Outlook
 from sim.incentives import PeriodReward
 from sim.levers import Bonus, TieredRebate
 from sim.pipeline import Pipeline
@@ -52,16 +51,9 @@ def play(
     booked[0] = measure
     reward.record(0, outcome(booked))
     pipeline = pipeline_of(world)
+    expected = outlook(world, week, flow, pipeline)
     n = world.partners
-    outlook = Outlook(
-        week=week,
-        pipeline=pipeline,
-        flow=np.full(n, flow),
-        flow_var=np.zeros(n),
-        sd_floor=np.ones(n),
-        keep=1.0 - world.traits.customer_discount,
-    )
-    moves = TimingGame(world).play(week, pipeline, [reward], outlook, np.ones(n), last_week=10**6)
+    moves = TimingGame(world).play(week, pipeline, [reward], expected, np.ones(n), last_week=10**6)
     return pipeline, reward, moves
 
 
