@@ -25,6 +25,9 @@ from sim.world import World
 #: Cosguner 2017 find personal contacts several times as effective as email).
 STRENGTH = {"email": 1.0, "portal": 0.5, "call": 3.0, "qbr": 5.0}
 OPT_OUT = {"email": True, "portal": True, "call": False, "qbr": False}
+#: Near-threshold targeting computes every row's gap at once when the rows to examine
+#: are at least 1 / this of the world (gathering them would cost more).
+_GATHER_SHARE = 4
 
 
 @dataclass
@@ -108,6 +111,8 @@ class Channel(Component):
         With limited manager capacity only the biggest such partners are
         called, so candidates are examined biggest first, a batch at a time,
         until the capacity is filled: the same partners as examining everyone.
+        When a batch is a large share of the rows, every row's gap is computed
+        at once instead: contiguous arithmetic beats gathering that many rows.
         """
         share = self.spec.near_threshold_share
         if self.capacity is None:
@@ -118,9 +123,13 @@ class Channel(Component):
         # each replication still short of calls, in one call of ``gap``.
         walks = [_Walk(order[chosen[order]]) for order in self.priorities]
         batch = max(8 * self.capacity, 1024)
+        every: FloatArray | None = None  # every row's gap, once computed
         while walks := [w for w in walks if w.found < self.capacity and w.left]:
             pieces = [w.candidates[w.examined : w.examined + batch] for w in walks]
-            shortfall = gap(np.concatenate(pieces))
+            examined = np.concatenate(pieces)
+            if every is None and examined.size * _GATHER_SHARE >= chosen.size:
+                every = gap(ALL)
+            shortfall = gap(examined) if every is None else every[examined]
             hit = (shortfall > 0) & (shortfall <= share)
             ends = np.cumsum([piece.size for piece in pieces])
             for walk, piece, end in zip(walks, pieces, ends, strict=True):

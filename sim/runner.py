@@ -33,8 +33,9 @@ IntArray = npt.NDArray[np.int64]
 
 #: Partner rows (partners x arms x replications) run in one vectorized pass at most.
 #: Numpy's per-call overhead dominates a week below some ten thousand rows;
-#: past that, batching gains little and only costs memory.
-BATCH_ROWS = 16_384
+#: past 32k rows (16 paired replications of 1,000 partners) batching gains
+#: little and only costs memory (docs/performance.md).
+BATCH_ROWS = 32_768
 
 #: Per-partner totals summed by segment, in this column order.
 TOTALS = (

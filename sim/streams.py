@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from sim.indexing import runs, take_runs
+from sim.indexing import runs
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -81,8 +81,6 @@ class WeeklyDraws:
     ) -> None:
         self.n = n
         self.rows = rows  # gather each block onto these rows (a stacked world's copies)
-        # ``rows`` as runs of consecutive rows: a stacked world has one per archetype and copy.
-        self._runs = None if rows is None else runs(rows)
         chosen = tuple(self.PURPOSES) if purposes is None else purposes
         unknown = set(chosen) - set(self.PURPOSES)
         if unknown:
@@ -96,6 +94,7 @@ class WeeklyDraws:
             for purpose in chosen
         }
         self.week = -1
+        self._copies = _copies(n, len(replications), rows)
         # Weeks drawn at once per purpose: as many as fit in CHUNK_NUMBERS (at least one).
         width = n * len(replications) if rows is None else rows.size
         self._chunk = max(1, min(MAX_CHUNK_WEEKS, CHUNK_NUMBERS // max(width * len(chosen), 1)))
@@ -124,20 +123,52 @@ class WeeklyDraws:
         return {p: np.stack([block[p] for block in blocks]) for p in self._generators}
 
     def _draw_ahead(self) -> None:
-        """Draw the next chunk of weeks for every purpose, gathered onto the rows."""
+        """Draw the next chunk of weeks for every purpose, placed onto the rows."""
         shape = (self._chunk, self.n)
-        ahead = {p: _joined([g.random(shape) for g in self._generators[p]]) for p in self.UNIFORM}
+        ahead = {
+            p: self._placed([g.random(shape) for g in self._generators[p]]) for p in self.UNIFORM
+        }
         ahead.update(
             {
-                p: _joined([g.standard_normal(shape) for g in self._generators[p]])
+                p: self._placed([g.standard_normal(shape) for g in self._generators[p]])
                 for p in self.NORMAL
             }
         )
-        if self._runs is not None:
-            ahead = {p: take_runs(block, self._runs) for p, block in ahead.items()}
         self._ahead, self._served = ahead, 0
 
+    def _placed(self, blocks: list[FloatArray]) -> FloatArray:
+        """Each replication's block ``[weeks, n]`` copied onto the rows that read it."""
+        if self._copies is None:
+            return blocks[0]
+        width = self._copies[-1][2].stop
+        out = np.empty((self._chunk, width))
+        for replication, source, target in self._copies:
+            out[:, target] = blocks[replication][:, source]
+        return out
 
-def _joined(blocks: list[FloatArray]) -> FloatArray:
-    """Replications' blocks ``[weeks, n]`` side by side, ``[weeks, n x replications]``."""
-    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
+
+def _copies(
+    n: int, replications: int, rows: npt.NDArray[np.int64] | None
+) -> list[tuple[int, slice, slice]] | None:
+    """Where draws go: (replication, its columns, the rows' columns), by run of rows.
+
+    ``rows`` index the replications' draws laid end to end (all of them, in
+    order, if ``None``); a stacked world's rows are a few runs of consecutive
+    indices, one per archetype and copy. ``None`` when the draws are read as drawn.
+    """
+    if rows is None:
+        if replications == 1:
+            return None
+        rows = np.arange(n * replications)
+    copies, at = [], 0
+    for piece in runs(rows):
+        start = piece.start
+        while start < piece.stop:  # a run can span the end of one replication's draws
+            replication = start // n
+            stop = min(piece.stop, (replication + 1) * n)
+            first = replication * n
+            copies.append(
+                (replication, slice(start - first, stop - first), slice(at, at + stop - start))
+            )
+            at, start = at + stop - start, stop
+    return copies
