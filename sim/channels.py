@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from sim.components import BoolArray, Component, FloatArray
 from sim.levers import Nudge
-from sim.schedule import ALL, Rows
+from sim.schedule import Rows
 from sim.world import World
 
 #: Response to one contact relative to an email, by channel (Zhang, Kumar and
@@ -111,24 +111,26 @@ class Channel(Component):
         With limited manager capacity only the biggest such partners are
         called, so candidates are examined biggest first, a batch at a time,
         until the capacity is filled: the same partners as examining everyone.
-        When a batch is a large share of the rows, every row's gap is computed
-        at once instead: contiguous arithmetic beats gathering that many rows.
+        When a batch is a large share of the rows, the whole audience's gap is
+        computed instead, a span at a time: contiguous arithmetic beats
+        gathering that many rows, and the spans' projections are those the
+        effort signals use this week.
         """
         share = self.spec.near_threshold_share
         if self.capacity is None:
-            shortfall = gap(ALL)
+            shortfall = self._audience_gap(gap)
             return chosen & (shortfall > 0) & (shortfall <= share)
         near = np.zeros_like(chosen)
         # Each replication has its own managers; every round examines the next batch of
         # each replication still short of calls, in one call of ``gap``.
         walks = [_Walk(order[chosen[order]]) for order in self.priorities]
         batch = max(8 * self.capacity, 1024)
-        every: FloatArray | None = None  # every row's gap, once computed
+        every: FloatArray | None = None  # the audience's gap, once computed
         while walks := [w for w in walks if w.found < self.capacity and w.left]:
             pieces = [w.candidates[w.examined : w.examined + batch] for w in walks]
             examined = np.concatenate(pieces)
             if every is None and examined.size * _GATHER_SHARE >= chosen.size:
-                every = gap(ALL)
+                every = self._audience_gap(gap)
             shortfall = gap(examined) if every is None else every[examined]
             hit = (shortfall > 0) & (shortfall <= share)
             ends = np.cumsum([piece.size for piece in pieces])
@@ -138,6 +140,13 @@ class Channel(Component):
                 walk.examined, walk.found = walk.examined + batch, walk.found + hits.size
             batch *= 2
         return near
+
+    def _audience_gap(self, gap: Callable[[Rows], FloatArray]) -> FloatArray:
+        """``gap`` of the audience, a span of rows at a time; ``inf`` outside it."""
+        out = np.full(self.eligible.size, np.inf)
+        for span in self.blocks:
+            out[span] = gap(span)
+        return out
 
     def contact_costs(self) -> FloatArray:
         """Cost of this week's contacts, per partner."""

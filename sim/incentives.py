@@ -280,8 +280,19 @@ class PeriodReward(Component):
 
         For partner ``rows`` only, if given.
         """
-        mean = self.projected(outlook).mean[rows]
+        mean = projected_mean(self, outlook, rows)
         return relative_gap(mean, self.schedule.next_breakpoint(mean, rows))
+
+
+def projected_mean(reward: PeriodReward | TierLadder, outlook: Outlook, rows: Rows) -> FloatArray:
+    """The projected period measure of partner ``rows``.
+
+    A span of one archetype's rows (``World.spans``) gets its own projection,
+    the one the effort signal uses too; other rows are taken from every partner's.
+    """
+    if isinstance(rows, slice) and rows != ALL:
+        return reward.projected(outlook, rows).mean
+    return reward.projected(outlook).mean[rows]
 
 
 def relative_gap(mean: FloatArray, target: FloatArray) -> FloatArray:
@@ -425,7 +436,7 @@ class TierLadder(Component):
 
         For partner ``rows`` only, if given.
         """
-        mean = self.projected(outlook).mean[rows]
+        mean = projected_mean(self, outlook, rows)
         thresholds = self.thresholds[:, rows]
         return relative_gap(mean, np.where(thresholds > mean, thresholds, np.inf).min(axis=0))
 

@@ -170,7 +170,9 @@ def test_calls_near_a_threshold_go_to_the_biggest_such_partners(capacity: int) -
     # same as ranking every partner near a threshold by size and keeping ``capacity``.
     n = 6_000
     rng = np.random.default_rng(capacity)
-    world = SimpleNamespace(size=rng.lognormal(size=n), partners=n, replicas=1)
+    world = SimpleNamespace(
+        size=rng.lognormal(size=n), partners=n, replicas=1, spans=lambda rows: [slice(0, n)]
+    )
     lever = Nudge.model_validate(
         {
             "type": "call",
