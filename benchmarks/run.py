@@ -9,7 +9,8 @@ machine CPU time is the fairer figure for one core):
   channel conflict, returns, a supply constraint, deal timing), 52 weeks, at
   1k, 10k, 100k and (unless ``--no-million``) 1M partners, median of three
   runs (one at 1M); the world is drawn outside the timed run and reported
-  apart (``build_seconds``); peak memory is taken after the first run;
+  apart (``build_seconds``); peak memory is taken after the first run; the
+  host's speed is read before and after (``host_loop_ms``, see below);
 * **paired replication**: median time per replication of
   ``sim.runner.run_replications`` (both arms stacked, replications joined in
   the runner's batches) of 1,000 partners over 52 weeks, and of a replication
@@ -194,8 +195,15 @@ def package_run(scenario: Any, runs: int) -> tuple[float, float, float, float]:
 
 
 def throughput(partners: int, runs: int) -> dict[str, float]:
-    """One arm with every mechanic on, 52 weeks, median of ``runs`` (in a child process)."""
-    wall, cpu, build, peak = package_run(every_mechanic(partners), runs)
+    """One arm with every mechanic on, 52 weeks, median of ``runs`` (in a child process).
+
+    With the host's speed (:func:`benchmarks.core.host_loop_ms`) read just
+    before and after, since the shared machine's speed changes by itself.
+    """
+    scenario = every_mechanic(partners)
+    before = host_loop_ms()
+    wall, cpu, build, peak = package_run(scenario, runs)
+    after = host_loop_ms()
     return {
         "runs": runs,
         "partners": partners,
@@ -204,6 +212,7 @@ def throughput(partners: int, runs: int) -> dict[str, float]:
         "cpu_seconds": cpu,
         "partner_weeks_per_s": partners * WEEKS / wall,
         "partner_weeks_per_cpu_s": partners * WEEKS / cpu,
+        "host_loop_ms": [before, after],
         "peak_rss_mb": peak,
     }
 
@@ -375,7 +384,9 @@ def main() -> None:
             f"every mechanic, {int(n):>9,} partners x {WEEKS} weeks: "
             f"{arm['partner_weeks_per_s'] / 1e6:6.2f} M pw/s wall, "
             f"{arm['partner_weeks_per_cpu_s'] / 1e6:6.2f} M pw/s CPU, "
-            f"peak {arm['peak_rss_mb']:,.0f} MB"
+            f"peak {arm['peak_rss_mb']:,.0f} MB, host loop "
+            + ", ".join(f"{ms:.1f}" for ms in arm["host_loop_ms"])
+            + " ms"
         )
     for n, ref in figures["details"]["reference"].items():
         print(
