@@ -150,19 +150,22 @@ class PeriodReward(Component):
         """Whether ``week`` is the last week of one of this reward's periods."""
         return (week + 1) % self.period_weeks == 0
 
-    def earned(self, extra: FloatArray | float = 0.0) -> FloatArray:
-        """The reward on the period so far, plus ``extra`` revenue booked now if given."""
-        measure = self.measure + self.weight * extra
+    def earned(self, extra: FloatArray | float = 0.0, rows: Rows = ALL) -> FloatArray:
+        """The reward on the period so far, plus ``extra`` revenue booked now if given.
+
+        For partner ``rows`` if given (``extra`` is then theirs).
+        """
+        measure = self.measure[rows] + self.weight * extra
         if self.pays_on_revenue:
             # The points schedule's slopes are the steps in rate: summed over the tiers
             # reached they give the tier's rate, paid on the period's revenue.
-            rate = self.schedule.slope_at(measure)
+            rate = self.schedule.slope_at(measure, rows)
             cap = self._cap()
-            revenue = self.period_revenue + extra
-            reward = np.clip(rate * revenue, 0.0, np.inf if cap is None else cap)
+            revenue = self.period_revenue[rows] + extra
+            reward = np.clip(rate * revenue, 0.0, np.inf if cap is None else cap[rows])
         else:
-            reward = self.schedule.reward(measure)
-        return np.where(self.eligible, reward, 0.0)
+            reward = self.schedule.reward(measure, rows)
+        return np.where(self.eligible[rows], reward, 0.0)
 
     def settle(self, week: int, final: bool) -> FloatArray | None:
         """At a period end (or the horizon), pay the reward and start a new period."""

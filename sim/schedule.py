@@ -139,23 +139,29 @@ class Schedule:
             return None
         return self._base_slope
 
-    def uncapped(self, measure: FloatArray) -> FloatArray:
-        """R(S) before the cap."""
-        over = measure - self._points_t
-        earned = (np.maximum(over, 0.0) * self._slopes_t).sum(axis=0)
-        return earned + ((over >= 0) * self._jumps_t).sum(axis=0)
+    def uncapped(self, measure: FloatArray, rows: Rows = ALL) -> FloatArray:
+        """R(S) before the cap (of partner ``rows``, whose measure ``measure`` is)."""
+        over = measure - self._points_t[:, rows]
+        earned = (np.maximum(over, 0.0) * self._slopes_t[:, rows]).sum(axis=0)
+        return earned + ((over >= 0) * self._jumps_t[:, rows]).sum(axis=0)
 
-    def reward(self, measure: FloatArray) -> FloatArray:
-        """The reward earned on period measure ``S``: ``min(R(S), cap)``, never negative."""
-        return np.clip(self.uncapped(measure), 0.0, self.cap)
+    def reward(self, measure: FloatArray, rows: Rows = ALL) -> FloatArray:
+        """The reward earned on period measure ``S``: ``min(R(S), cap)``, never negative.
+
+        For partner ``rows`` if given (``measure`` is then theirs).
+        """
+        return np.clip(self.uncapped(measure, rows), 0.0, self.cap[rows])
 
     def reached(self, measure: FloatArray) -> npt.NDArray[np.int64]:
         """How many breakpoints ``S`` has reached (the tier level of a ladder)."""
         return (measure >= self._points_t).sum(axis=0)
 
-    def slope_at(self, measure: FloatArray) -> FloatArray:
-        """The slope of R at ``S``: the slope changes of the breakpoints reached, summed."""
-        return ((measure >= self._points_t) * self._slopes_t).sum(axis=0)
+    def slope_at(self, measure: FloatArray, rows: Rows = ALL) -> FloatArray:
+        """The slope of R at ``S``: the slope changes of the breakpoints reached, summed.
+
+        For partner ``rows`` if given (``measure`` is then theirs).
+        """
+        return ((measure >= self._points_t[:, rows]) * self._slopes_t[:, rows]).sum(axis=0)
 
     def marginal(self, mean: FloatArray, sd: FloatArray, rows: slice | None = None) -> FloatArray:
         """The derivative of E[min(R(S), cap)] in the mean, for S ~ Normal(mean, sd).

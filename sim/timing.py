@@ -27,6 +27,7 @@ import numpy.typing as npt
 from sim.components import Outlook
 from sim.incentives import PeriodReward
 from sim.pipeline import Pipeline
+from sim.schedule import ALL, Rows
 from sim.world import World
 
 FloatArray = npt.NDArray[np.float64]
@@ -82,29 +83,33 @@ class TimingGame:
 
         as_planned = [reward.earned(due) for reward in ending]
 
-        def value(now: FloatArray, later: FloatArray) -> FloatArray:
-            """Perceived change in rewards from booking ``now`` more this period, ``later`` next."""
+        def value(now: FloatArray, later: FloatArray, rows: Rows = ALL) -> FloatArray:
+            """Perceived change in rewards from booking ``now`` more this period, ``later`` next.
+
+            For partner ``rows`` (``now`` and ``later`` are theirs).
+            """
             total = np.zeros_like(now)
             for reward, planned in zip(ending, as_planned, strict=True):
-                total += reward.earned(due + now) - planned
-                total += later * reward.fresh_signal(outlook)
-            return total * scale
+                total += reward.earned(due[rows] + now, rows) - planned[rows]
+                total += later * reward.fresh_signal(outlook)[rows]
+            return total * scale[rows]
 
-        def pull_value(listed: FloatArray) -> FloatArray:
-            booked = listed * booked_share
-            return value(booked, -booked) - unit_cost * listed
+        def pull_value(listed: FloatArray, rows: Rows = ALL) -> FloatArray:
+            booked = listed * booked_share[rows]
+            return value(booked, -booked, rows) - unit_cost[rows] * listed
 
-        best = ahead
+        best = ahead.copy()
         best_value = pull_value(ahead)
         for reward in ending:  # pulling just enough to reach the next threshold
             base = reward.measure + reward.weight * due
             need = (reward.schedule.next_breakpoint(base) - base) / reward.weight / booked_share
-            ok = np.isfinite(need) & (need > 0) & (need <= ahead)
-            amount = np.where(ok, need * (1 + 1e-9), 0.0)
-            candidate = pull_value(amount)
-            better = ok & (candidate > best_value)
-            best = np.where(better, amount, best)
-            best_value = np.where(better, candidate, best_value)
+            # Valued only for the partners who can reach it.
+            rows = np.flatnonzero(np.isfinite(need) & (need > 0) & (need <= ahead))
+            amount = need[rows] * (1 + 1e-9)
+            candidate = pull_value(amount, rows)
+            better = candidate > best_value[rows]
+            best[rows[better]] = amount[better]
+            best_value[rows[better]] = candidate[better]
         pull = np.where(best_value > 0, best, 0.0)  # list value pulled
         movable = due * traits.movable_share  # customers willing to wait
         lose = traits.partner_margin * movable * traits.push_loss  # margin on deals lost
