@@ -722,8 +722,10 @@ class PartnerProgramModel(mesa.Model):
 _RULES = ("choose_effort", "activity_multiplier", "nudge_response", "opt_out_probability")
 _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
 _STATUSES = max(ACTIVE, DORMANT, CHURNED) + 1
-#: Most numbers stacked at once to sum the weekly series by block (512 KB, cache-sized).
-_STACKED_NUMBERS = 65_536
+#: Most numbers stacked at once to sum the weekly series by block (128 KB). Past it the
+#: copy into the stack costs more than the calls it saves (a batch of 16 replications
+#: sums a column at a time).
+_STACKED_NUMBERS = 16_384
 
 #: Model-level series for Mesa's DataCollector: this week's totals (means for
 #: effort and engagement) over all partners.
