@@ -140,17 +140,13 @@ class WeeklyDraws:
         """Each replication's block ``[weeks, n]`` copied onto the rows that read it."""
         if self._copies is None:
             return blocks[0]
-        width = self._copies[-1][2].stop
-        out = np.empty((self._chunk, width))
-        for replication, source, target in self._copies:
-            out[:, target] = blocks[replication][:, source]
-        return out
+        return np.concatenate([blocks[r][:, source] for r, source in self._copies], axis=1)
 
 
 def _copies(
     n: int, replications: int, rows: npt.NDArray[np.int64] | None
-) -> list[tuple[int, slice, slice]] | None:
-    """Where draws go: (replication, its columns, the rows' columns), by run of rows.
+) -> list[tuple[int, slice]] | None:
+    """Where the rows' draws come from: (replication, its columns), by run of rows, in order.
 
     ``rows`` index the replications' draws laid end to end (all of them, in
     order, if ``None``); a stacked world's rows are a few runs of consecutive
@@ -160,15 +156,13 @@ def _copies(
         if replications == 1:
             return None
         rows = np.arange(n * replications)
-    copies, at = [], 0
+    copies = []
     for piece in runs(rows):
         start = piece.start
         while start < piece.stop:  # a run can span the end of one replication's draws
             replication = start // n
             stop = min(piece.stop, (replication + 1) * n)
             first = replication * n
-            copies.append(
-                (replication, slice(start - first, stop - first), slice(at, at + stop - start))
-            )
-            at, start = at + stop - start, stop
+            copies.append((replication, slice(start - first, stop - first)))
+            start = stop
     return copies
