@@ -185,7 +185,9 @@ def run_workers(
             return
         context = get_context("forkserver")  # workers fork from one process that imported us
         context.set_forkserver_preload([__name__])
-        with ProcessPoolExecutor(len(tasks), mp_context=context) as pool:
+        # One task per process: a worker that finishes early must not take a second task
+        # (which would leave the other process idle and run that task's trials in series).
+        with ProcessPoolExecutor(len(tasks), mp_context=context, max_tasks_per_child=1) as pool:
             futures = [pool.submit(run_worker, task) for task in tasks]
             pending = set(futures)
             while pending:
