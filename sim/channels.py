@@ -25,8 +25,8 @@ from sim.world import World
 #: Cosguner 2017 find personal contacts several times as effective as email).
 STRENGTH = {"email": 1.0, "portal": 0.5, "call": 3.0, "qbr": 5.0}
 OPT_OUT = {"email": True, "portal": True, "call": False, "qbr": False}
-#: Near-threshold targeting computes every row's gap at once when the rows to examine
-#: are at least 1 / this of the world (gathering them would cost more).
+#: Near-threshold targeting computes the whole audience's gap, a span at a time, when the
+#: rows to examine are at least 1 / this of the world (gathering them would cost more).
 _GATHER_SHARE = 4
 
 

@@ -108,8 +108,8 @@ class TimingGame:
             amount = need[rows] * (1 + 1e-9)
             candidate = pull_value(amount, rows)
             better = candidate > best_value[rows]
-            best[rows[better]] = amount[better]
-            best_value[rows[better]] = candidate[better]
+            winners = rows[better]
+            best[winners], best_value[winners] = amount[better], candidate[better]
         pull = np.where(best_value > 0, best, 0.0)  # list value pulled
         movable = due * traits.movable_share  # customers willing to wait
         lose = traits.partner_margin * movable * traits.push_loss  # margin on deals lost
