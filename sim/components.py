@@ -28,6 +28,8 @@ from sim.world import World
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: A signal given on spans of rows: (rows, the values of those rows); zero elsewhere.
+SignalParts = list[tuple[slice, FloatArray]]
 
 
 @dataclass
@@ -114,6 +116,7 @@ class Component:
         self.world = world
         self.eligible = audience
         self._in_period: dict[int, list[tuple[slice, float]]] = {}  # by weeks left
+        self._whole: dict[slice, bool] = {}  # whether a span lies wholly in the audience
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Add this component's modifiers for the week."""
@@ -121,6 +124,22 @@ class Component:
     def signal(self, outlook: Outlook) -> FloatArray | None:
         """Expected reward per extra dollar of revenue from this week's effort."""
         return None
+
+    def signal_parts(self, outlook: Outlook) -> SignalParts | None:
+        """:meth:`signal` as values on spans of rows, zero elsewhere (``None``: no signal).
+
+        The model adds the parts to the week's total signal. A lever whose
+        signal is zero outside its audience gives its spans only, so the rest
+        of the rows cost nothing; by default the whole signal is one part.
+        """
+        value = self.signal(outlook)
+        return None if value is None else [(slice(None), value)]
+
+    def audience_only(self, rows: slice, value: FloatArray) -> FloatArray:
+        """``value`` of the span ``rows``, zero for its partners outside the audience."""
+        if rows not in self._whole:
+            self._whole[rows] = bool(self.eligible[rows].all())
+        return value if self._whole[rows] else np.where(self.eligible[rows], value, 0.0)
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Accrue this week's outcomes."""
@@ -196,6 +215,16 @@ class Component:
             closing = zip(self.blocks, shares, strict=True)
             self._in_period[weeks_left] = [(rows, float(s)) for rows, s in closing if s > 0]
         return self._in_period[weeks_left]
+
+
+def assembled(parts: SignalParts | None, partners: int) -> FloatArray | None:
+    """Signal parts laid over every partner row, zero outside them (``None`` if none)."""
+    if parts is None:
+        return None
+    out = np.zeros(partners)
+    for rows, value in parts:
+        out[rows] = value
+    return out
 
 
 def per_archetype(

@@ -59,6 +59,7 @@ class MarketingFund(Component):
         self.lag = traits.lead_lag_weeks.astype(np.int64)
         self.stock = np.zeros(world.partners)
         self.decay = _decay(traits.marketing_half_life_weeks)
+        self.stock_unit = np.maximum(world.deal_value, 1.0)  # stock is counted in deals
         prior = world.prior_revenue
         self.balance = self._accrual(prior[-1] if self.period_weeks == 13 else prior.sum(axis=0))
         self.revenue = np.zeros(world.partners)
@@ -87,7 +88,7 @@ class MarketingFund(Component):
     def boost(self, week: int, boosts: Boosts) -> None:
         """Leads from the marketing stock: diminishing returns in spend."""
         lift = self.world.traits.lead_lift
-        boosts.flow += lift * np.log1p(self.stock / np.maximum(self.world.deal_value, 1.0))
+        boosts.flow += lift * np.log1p(self.stock / self.stock_unit)
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Accrue revenue for next period's funds; report this week's marketing spend."""
@@ -138,7 +139,7 @@ class Registration(Component):
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Registrations made this week are processed (and cost money)."""
-        self.processed = np.where(self.eligible, outcome.registered, 0.0)
+        self.processed = outcome.registered * self.eligible  # counts: 0 outside the audience
 
     def costs(self, week: int) -> FloatArray | None:
         """Processing cost per registration."""
@@ -166,14 +167,14 @@ class CertificationProgram(Component):
     def decide(self, u: FloatArray, active: BoolArray) -> None:
         """Start training (``u < certification_rate``) and advance training already under way."""
         training = self.training_left > 0
-        self.training_left = np.where(training, self.training_left - 1, self.training_left)
+        self.training_left = self.training_left - training  # a week less for those training
         self.completed = training & (self.training_left == 0)
         self.certified |= self.completed
         idle = (
             self.eligible & active & ~self.certified & (self.training_left == 0) & ~self.completed
         )
         start = idle & (u < self.world.traits.certification_rate)
-        self.training_left = np.where(start, self.spec.training_weeks, self.training_left)
+        self.training_left += start * self.spec.training_weeks  # idle partners have 0 left
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Training takes effort; certification raises win rate and deal size."""

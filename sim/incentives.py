@@ -21,6 +21,8 @@ from sim.components import (
     Outcome,
     Outlook,
     Projection,
+    SignalParts,
+    assembled,
     per_archetype,
 )
 from sim.levers import (
@@ -259,24 +261,39 @@ class PeriodReward(Component):
         Under a ratchet, revenue this period also raises next period's quota,
         which costs ``ratchet x`` the accelerated part of the later-period rate.
         """
+        return assembled(self.signal_parts(outlook), self.world.partners)
+
+    def signal_parts(self, outlook: Outlook) -> SignalParts:
+        """:meth:`signal` on the audience's spans (it is zero elsewhere)."""
         flat = self.flat
         if flat is not None:  # a constant rate: the outlook does not matter
-            return flat
+            return [(rows, flat[rows]) for rows in self.blocks]
         later = self.fresh_signal(outlook)
-        value = later.copy()
-        spec, ratchet = self.spec, self.ratchet
         # Only where some of this week's deals close in the period does the period matter.
-        for rows, this_week in self.closing_in_period(outlook.week, self.period_weeks):
-            seen = self.projected(outlook, rows)
-            revenue = self.period_revenue[rows] + seen.revenue
-            current = self._marginal(seen.mean, seen.sd, revenue, rows)
-            # Written as later + share x difference: exactly ``later`` where the period's
-            # rate is the later one (rows out of play), whichever rows share the block.
-            value[rows] = later[rows] + this_week * (current - later[rows])
-            if ratchet is not None:
-                accelerated = np.maximum(later[rows] - spec.base_rate, 0.0)
-                value[rows] -= this_week * ratchet * accelerated
-        return np.where(self.eligible, value, 0.0)
+        closing = dict(self.closing_in_period(outlook.week, self.period_weeks))
+        return [
+            (rows, self.audience_only(rows, self._span_signal(outlook, later, rows, closing)))
+            for rows in self.blocks
+        ]
+
+    def _span_signal(
+        self, outlook: Outlook, later: FloatArray, rows: slice, closing: dict[slice, float]
+    ) -> FloatArray:
+        """The signal of the span ``rows``: ``later`` blended with this period's rate."""
+        if rows not in closing:
+            return later[rows]
+        this_week = closing[rows]
+        seen = self.projected(outlook, rows)
+        revenue = self.period_revenue[rows] + seen.revenue
+        current = self._marginal(seen.mean, seen.sd, revenue, rows)
+        # Written as later + share x difference: exactly ``later`` where the period's
+        # rate is the later one (rows out of play), whichever rows share the block.
+        value = later[rows] + this_week * (current - later[rows])
+        ratchet = self.ratchet
+        if ratchet is not None:
+            accelerated = np.maximum(later[rows] - self.spec.base_rate, 0.0)
+            value -= this_week * ratchet * accelerated
+        return value
 
     def gap(self, outlook: Outlook, rows: Rows = ALL) -> FloatArray:
         """Relative shortfall of the projected measure below the next threshold (inf if none).
@@ -451,13 +468,22 @@ class TierLadder(Component):
         tier to the next is a jump at its threshold. Tiers a partner already
         holds with grace left cannot be lost this period, so they do not pull.
         """
-        value_now = self.held("rebate").copy()
+        return assembled(self.signal_parts(outlook), self.world.partners)
+
+    def signal_parts(self, outlook: Outlook) -> SignalParts:
+        """:meth:`signal` on the audience's spans (it is zero elsewhere)."""
+        held = self.held("rebate")
         # Only where some of this week's deals close in the period does the period matter.
-        for rows, this_week in self.closing_in_period(outlook.week, self.period_weeks):
-            seen = self.projected(outlook, rows)
-            pull = self._pull(outlook.flow[rows], seen.mean, seen.sd, rows)
-            value_now[rows] += this_week * pull * self.weight
-        return np.where(self.eligible, value_now, 0.0)
+        closing = dict(self.closing_in_period(outlook.week, self.period_weeks))
+        parts = []
+        for rows in self.blocks:
+            value = held[rows]
+            if rows in closing:
+                seen = self.projected(outlook, rows)
+                pull = self._pull(outlook.flow[rows], seen.mean, seen.sd, rows)
+                value = value + closing[rows] * pull * self.weight
+            parts.append((rows, self.audience_only(rows, value)))
+        return parts
 
     def _pull(self, flow: FloatArray, mean: FloatArray, sd: FloatArray, rows: slice) -> FloatArray:
         """The pull of the next tiers on partner ``rows`` (``flow``, ``mean``, ``sd`` theirs)."""
@@ -487,6 +513,7 @@ class Milestones(Component):
         self.eligible = audience
         self.pending = audience.copy()
         self.due = np.zeros(world.partners)
+        self.per_dollar = self.amount / np.maximum(world.deal_value, 1.0)
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Mark the partners whose event happened this week."""
@@ -497,7 +524,7 @@ class Milestones(Component):
         else:
             hit = outcome.certified
         paid = self.pending & hit
-        self.due = np.where(paid, self.amount, 0.0)
+        self.due = self.amount * paid  # amounts are never negative
         self.pending &= ~paid
 
     def settle(self, week: int, final: bool) -> FloatArray | None:
@@ -506,10 +533,14 @@ class Milestones(Component):
 
     def signal(self, outlook: Outlook) -> FloatArray | None:
         """A deal-based milestone is worth its amount over the value of a first deal."""
+        return assembled(self.signal_parts(outlook), self.world.partners)
+
+    def signal_parts(self, outlook: Outlook) -> SignalParts | None:
+        """:meth:`signal` on the audience's spans (it is zero elsewhere)."""
         if self.spec.event == "certification":
             return None
-        per_dollar = self.amount / np.maximum(self.world.deal_value, 1.0)
-        return np.where(self.pending, per_dollar, 0.0)
+        pending, per_dollar = self.pending, self.per_dollar
+        return [(rows, np.where(pending[rows], per_dollar[rows], 0.0)) for rows in self.blocks]
 
 
 class SpiffReward(Component):
@@ -519,12 +550,13 @@ class SpiffReward(Component):
         super().__init__(world, audience)
         self.spec = spec
         self.due = np.zeros(world.partners)
+        self.per_dollar = spec.amount_per_deal * spec.line_share / np.maximum(world.deal_value, 1.0)
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Deals of the line booked in the window earn the bonus."""
         inside = self.spec.start_week <= week <= self.spec.end_week
         deals = outcome.deals * self.spec.line_share if inside else 0.0 * outcome.deals
-        self.due = np.where(self.eligible, self.spec.amount_per_deal * deals, 0.0)
+        self.due = self.spec.amount_per_deal * deals * self.eligible  # deals are never negative
 
     def settle(self, week: int, final: bool) -> FloatArray | None:
         """SPIFFs are paid as deals book."""
@@ -532,14 +564,21 @@ class SpiffReward(Component):
 
     def signal(self, outlook: Outlook) -> FloatArray | None:
         """Bonus per dollar of a line deal, for this week's deals that close in the window."""
+        return assembled(self.signal_parts(outlook), self.world.partners)
+
+    def signal_parts(self, outlook: Outlook) -> SignalParts | None:
+        """:meth:`signal` on the audience's spans (it is zero elsewhere)."""
         week, spec = outlook.week, self.spec
         if week > spec.end_week:
             return None
-        in_window = self.world.closing_shares(spec.end_week - week)[0]
-        if week < spec.start_week:
-            in_window = in_window - self.world.closing_shares(spec.start_week - 1 - week)[0]
-        per_dollar = spec.amount_per_deal * spec.line_share / np.maximum(self.world.deal_value, 1.0)
-        return np.where(self.eligible, per_dollar * in_window, 0.0)
+        shares = self.world.closing_shares
+        parts = []
+        for rows in self.blocks:
+            in_window = shares(spec.end_week - week, rows)[0]
+            if week < spec.start_week:
+                in_window = in_window - shares(spec.start_week - 1 - week, rows)[0]
+            parts.append((rows, self.audience_only(rows, self.per_dollar[rows] * in_window)))
+        return parts
 
 
 class RecognitionProgram(Component):

@@ -483,9 +483,8 @@ class PartnerProgramModel(mesa.Model):
         """The program's expected reward per extra dollar of revenue from this week's effort."""
         total = np.zeros(self.world.partners)
         for component in self.components:
-            value = component.signal(outlook)
-            if value is not None:
-                total += value
+            for rows, value in component.signal_parts(outlook) or ():
+                total[rows] += value
         return total * scale
 
     def _drift_wallet(self, signal: FloatArray) -> None:
