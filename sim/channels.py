@@ -68,6 +68,12 @@ class Channel(Component):
         replica = self.world.replica[order]
         return [order[replica == r] for r in range(self.world.replicas)]
 
+    @functools.cached_property
+    def _ranking(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """:attr:`priorities` laid end to end, and where each replication's rows start."""
+        sizes = [order.size for order in self.priorities]
+        return np.concatenate(self.priorities), np.cumsum([0, *sizes[:-1]])
+
     def due(self, week: int) -> bool:
         """Whether this is a send week."""
         spec = self.spec
@@ -93,9 +99,10 @@ class Channel(Component):
         if self.respects_opt_out:
             chosen &= ~opted_out
         spec = self.spec
-        if spec.target == "near_threshold":
-            chosen = self._near_threshold(chosen, gap)
-        elif spec.target == "lapsing":
+        if spec.target == "near_threshold":  # within capacity already
+            self.sent = self._near_threshold(chosen, gap)
+            return self.sent
+        if spec.target == "lapsing":
             chosen &= weeks_since_win >= spec.lapsing_weeks
         if self.capacity is not None and chosen.sum() > self.capacity:
             for order in self.priorities:
@@ -109,8 +116,9 @@ class Channel(Component):
         """The ``chosen`` partners projected within ``near_threshold_share`` below a threshold.
 
         With limited manager capacity only the biggest such partners are
-        called, so candidates are examined biggest first, a batch at a time,
-        until the capacity is filled: the same partners as examining everyone.
+        called (at most the capacity in each replication), so candidates are
+        examined biggest first, a batch at a time, until the capacity is
+        filled: the same partners as examining everyone.
         When a batch is a large share of the rows, the whole audience's gap is
         computed instead, a span at a time: contiguous arithmetic beats
         gathering that many rows, and the spans' projections are those the
@@ -123,7 +131,10 @@ class Channel(Component):
         near = np.zeros_like(chosen)
         # Each replication has its own managers; every round examines the next batch of
         # each replication still short of calls, in one call of ``gap``.
-        walks = [_Walk(order[chosen[order]]) for order in self.priorities]
+        order, starts = self._ranking
+        picked = chosen[order]
+        counts = np.add.reduceat(picked, starts, dtype=np.int64)
+        walks = [_Walk(c) for c in np.split(order[picked], np.cumsum(counts)[:-1])]
         batch = max(8 * self.capacity, 1024)
         every: FloatArray | None = None  # the audience's gap, once computed
         while walks := [w for w in walks if w.found < self.capacity and w.left]:

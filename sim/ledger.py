@@ -122,12 +122,13 @@ class Ledger:
         The reward on a returned dollar is taken at the partner's average
         reward rate so far (accrued / revenue), at most what it was paid.
         """
-        if not self.guardrails.clawback or not returned.any():
-            return np.zeros_like(returned)
-        returned = returned * self.audience
-        rate = np.divide(
-            self.accrued, self.revenue, out=np.zeros_like(returned), where=self.revenue > 0
-        )
-        amount = np.minimum(returned * rate, np.maximum(self.paid - self.clawed_back, 0.0))
-        self.clawed_back += amount
+        amount = np.zeros_like(returned)
+        if not self.guardrails.clawback:
+            return amount
+        rows = np.flatnonzero(returned * self.audience)  # only partners with returns count
+        revenue = self.revenue[rows]
+        rate = np.divide(self.accrued[rows], revenue, out=np.zeros_like(revenue), where=revenue > 0)
+        unpaid = np.maximum(self.paid[rows] - self.clawed_back[rows], 0.0)
+        amount[rows] = np.minimum(returned[rows] * rate, unpaid)
+        self.clawed_back[rows] += amount[rows]
         return amount

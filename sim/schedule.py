@@ -107,7 +107,8 @@ class Schedule:
         n = points.shape[1]
         self.cap = np.full(n, np.inf) if cap is None else np.asarray(cap, dtype=np.float64)
         effective = (self._slopes_t > 0) | (self._jumps_t > 0)
-        self._paying = np.where(effective, self._points_t, np.inf)
+        # Breakpoints that pay nothing for anyone are left out: they are never the next one.
+        self._paying = np.where(effective, self._points_t, np.inf)[effective.any(axis=1)]
         self.cap_point, levels = self._cap_point()
         # For the signal: breakpoints at or below 0 are always passed (the measure is never
         # negative), so their slopes are a constant; a jump counts only up to the cap; rows
@@ -210,6 +211,8 @@ class Schedule:
         ``measure`` is that of partner ``rows`` (default all).
         """
         paying = self._paying[:, rows]
+        if not paying.shape[0]:
+            return np.full(np.shape(measure), np.inf)
         return np.where(paying > measure, paying, np.inf).min(axis=0)
 
     def _cap_point(self) -> tuple[FloatArray, FloatArray]:

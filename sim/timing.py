@@ -19,6 +19,7 @@ Oyer 1998). Pulls that lift a partner over a threshold are flagged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,17 +82,23 @@ class TimingGame:
         # customers willing to close early (list value)
         ahead = (pipeline.due(week + weeks_ahead) * reach).sum(axis=0) * traits.movable_share
 
-        as_planned = [reward.earned(due) for reward in ending]
+        # What each reward pays as planned, on its audience's spans (it pays nothing elsewhere).
+        as_planned = [
+            _on_spans(reward, lambda rows, r=reward: r.earned(due[rows], rows)) for reward in ending
+        ]
 
         def value(now: FloatArray, later: FloatArray, rows: Rows = ALL) -> FloatArray:
             """Perceived change in rewards from booking ``now`` more this period, ``later`` next.
 
-            For partner ``rows`` (``now`` and ``later`` are theirs).
+            For partner ``rows`` (``now`` and ``later`` are theirs). For every
+            partner, each reward is valued on its own spans only.
             """
             total = np.zeros_like(now)
             for reward, planned in zip(ending, as_planned, strict=True):
-                total += reward.earned(due[rows] + now, rows) - planned[rows]
-                total += later * reward.fresh_signal(outlook)[rows]
+                fresh = reward.fresh_signal(outlook)
+                for part, at in _parts(reward, rows):
+                    total[at] += reward.earned(due[part] + now[at], part) - planned[part]
+                    total[at] += later[at] * fresh[part]
             return total * scale[rows]
 
         def pull_value(listed: FloatArray, rows: Rows = ALL) -> FloatArray:
@@ -101,11 +108,8 @@ class TimingGame:
         best = ahead.copy()
         best_value = pull_value(ahead)
         for reward in ending:  # pulling just enough to reach the next threshold
-            base = reward.measure + reward.weight * due
-            need = (reward.schedule.next_breakpoint(base) - base) / reward.weight / booked_share
             # Valued only for the partners who can reach it.
-            rows = np.flatnonzero(np.isfinite(need) & (need > 0) & (need <= ahead))
-            amount = need[rows] * (1 + 1e-9)
+            rows, amount = _reachable(reward, due, ahead, booked_share)
             candidate = pull_value(amount, rows)
             better = candidate > best_value[rows]
             winners = rows[better]
@@ -122,8 +126,50 @@ class TimingGame:
         pushed = push_share * pipeline.due(week)
         pipeline.move(push_share, week, week + 1, survive=1.0 - traits.push_loss)
         crossed = np.zeros(due.size, dtype=bool)
+        pulled = np.flatnonzero(pull > 0)
         for reward in ending:
-            base = reward.measure + reward.weight * due
-            target = reward.schedule.next_breakpoint(base)
-            crossed |= (pull > 0) & (base + reward.weight * pull * booked_share >= target)
+            base = reward.measure[pulled] + reward.weight * due[pulled]
+            target = reward.schedule.next_breakpoint(base, pulled)
+            booked = base + reward.weight * pull[pulled] * booked_share[pulled]
+            crossed[pulled] |= booked >= target
         return TimingMoves(pulled=pull, pushed=pushed, flagged=crossed)
+
+
+def _on_spans(reward: PeriodReward, compute: Callable[[slice], FloatArray]) -> FloatArray:
+    """``compute(rows)`` on each of the reward's spans (``Component.blocks``), 0 elsewhere."""
+    out = np.zeros(reward.world.partners)
+    for rows in reward.blocks:
+        out[rows] = compute(rows)
+    return out
+
+
+def _parts(reward: PeriodReward, rows: Rows) -> list[tuple[Rows, Rows]]:
+    """Where to value ``reward`` for partner ``rows``: (partner rows, their places in ``rows``).
+
+    For every partner, the reward's spans (it pays nothing elsewhere); for
+    some rows, those rows.
+    """
+    if isinstance(rows, slice) and rows == ALL:
+        return [(span, span) for span in reward.blocks]
+    return [(rows, ALL)]
+
+
+def _reachable(
+    reward: PeriodReward, due: FloatArray, ahead: FloatArray, booked_share: FloatArray
+) -> tuple[npt.NDArray[np.intp], FloatArray]:
+    """Partners who can pull enough of ``ahead`` to reach the reward's next threshold.
+
+    Returns their rows and the list value each must pull (a hair more than
+    just enough, so that rounding cannot leave it short).
+    """
+    found, amounts = [], []
+    for span in reward.blocks:
+        base = reward.measure[span] + reward.weight * due[span]
+        gap = reward.schedule.next_breakpoint(base, span) - base
+        need = gap / reward.weight / booked_share[span]
+        local = np.flatnonzero(np.isfinite(need) & (need > 0) & (need <= ahead[span]))
+        found.append(local + span.start)
+        amounts.append(need[local] * (1 + 1e-9))
+    if not found:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    return np.concatenate(found), np.concatenate(amounts)
