@@ -18,7 +18,9 @@ The base class does nothing; a lever overrides the hooks it needs.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -134,6 +136,18 @@ class Component:
         """
         value = self.signal(outlook)
         return None if value is None else [(slice(None), value)]
+
+    def on_spans(
+        self, compute: Callable[[slice], npt.NDArray[Any]], dtype: type = np.float64
+    ) -> npt.NDArray[Any]:
+        """``compute(rows)`` on each span of the audience (:attr:`blocks`), 0 elsewhere.
+
+        For what is zero outside the audience: the rest of the rows cost nothing.
+        """
+        out = np.zeros(self.world.partners, dtype=dtype)
+        for rows in self.blocks:
+            out[rows] = compute(rows)
+        return out
 
     def audience_only(self, rows: slice, value: FloatArray) -> FloatArray:
         """``value`` of the span ``rows``, zero for its partners outside the audience."""

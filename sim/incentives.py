@@ -173,13 +173,11 @@ class PeriodReward(Component):
         """At a period end (or the horizon), pay the reward and start a new period."""
         if not (self.is_period_end(week) or final):
             return None
-        payout = self.earned()
+        payout = self.on_spans(lambda rows: self.earned(0.0, rows))
         if isinstance(self.spec, TieredRebate):
             reached = self.schedule.reached(self.measure)
             self.levels.append(np.where(self.eligible, reached, 0).astype(np.int64))
-        band = self.world.traits.near_miss_band
-        target = self.schedule.next_breakpoint(self.measure)
-        self.near_miss = self.eligible & np.isfinite(target) & (self.measure >= (1 - band) * target)
+        self.near_miss = self.on_spans(self._missed_narrowly, dtype=bool)
         self.revenue_history.append(self.period_revenue)
         self.period_revenue = np.zeros_like(self.period_revenue)
         self.period += 1
@@ -190,6 +188,13 @@ class PeriodReward(Component):
             self._flat = None
         self._fresh_signal = None
         return payout
+
+    def _missed_narrowly(self, rows: slice) -> BoolArray:
+        """Which partners of the span ``rows`` ended within their near-miss band of a threshold."""
+        band = self.world.traits.near_miss_band[rows]
+        measure = self.measure[rows]
+        target = self.schedule.next_breakpoint(measure, rows)
+        return self.eligible[rows] & np.isfinite(target) & (measure >= (1 - band) * target)
 
     def tier_history(self) -> list[npt.NDArray[np.int64]] | None:
         """Tier reached in each settled period (rebate ladders only)."""

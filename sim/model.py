@@ -46,7 +46,7 @@ import mesa
 import numpy as np
 import numpy.typing as npt
 
-from agents import ACTIVE, CHURNED, DORMANT
+from agents import CHURNED, DORMANT
 from sim.components import Boosts, Outcome, Outlook
 from sim.enablement import Registration
 from sim.market import demand_index, supply_capacity
@@ -209,11 +209,10 @@ class PartnerProgramModel(mesa.Model):
         self._habituation_decay = _decay(traits.habituation_half_life_weeks)
         self._wallet_decay = _decay(traits.wallet_half_life_weeks)
         self._counts = np.diff(np.append(self._starts, self.world.partners))
-        # Each row's (block, status) cell, to count partners by status in one ``bincount``.
-        self._block = np.repeat(np.arange(len(self._starts)), self._counts) * _STATUSES
         self._latest = np.zeros(len(SERIES))  # last week's totals over all partners
         self._quiet = self._always_zero()
         self._rewards = [r for parts in self.parts for r in parts.period_rewards]
+        self._deferring = [p for p in self.parts if p.ledger.vest_weeks]  # programs that defer
         self._our_discount = traits.pull_discount * (1.0 - traits.discount_funding)
         self._share: FloatArray | None = None  # see ``_perceived_share``
         self._budgeted = any(p.ledger.guardrails.budget is not None for p in self.parts)
@@ -363,7 +362,7 @@ class PartnerProgramModel(mesa.Model):
         self._lifecycle(draws, won > 0, rewards > 0, alive)
         if "forfeited" not in self._quiet:  # deferred rewards of partners who churned
             churned = state.status == CHURNED
-            forfeits += sum((p.ledger.forfeit(churned) for p in self.parts), 0.0)
+            forfeits += sum((p.ledger.forfeit(churned) for p in self._deferring), 0.0)
         self._account(
             Week(
                 revenue=revenue,
@@ -640,8 +639,6 @@ class PartnerProgramModel(mesa.Model):
             state.active_quarters += state.won_this_quarter
             state.won_this_quarter[:] = False
         moves = week.moves
-        status = np.bincount(self._block + state.status, minlength=self._block[-1] + _STATUSES)
-        by_status = status.reshape(-1, _STATUSES).T
         columns = {
             "revenue": week.revenue,
             "gross_profit": week.gross_profit,
@@ -659,7 +656,8 @@ class PartnerProgramModel(mesa.Model):
             "clawed_back": week.clawed_back,
         }
         if "deferred" not in self._quiet:
-            columns["deferred"] = sum((p.ledger.deferred for p in self.parts), 0.0 * state.effort)
+            deferred = (p.ledger.deferred for p in self._deferring)
+            columns["deferred"] = sum(deferred, 0.0 * state.effort)
         if moves is not None:
             columns.update(pulled_forward=moves.pulled, pushed_out=moves.pushed)
             columns["timing_flags"] = moves.flagged.astype(np.float64)
@@ -677,8 +675,14 @@ class PartnerProgramModel(mesa.Model):
             row[:, [_SERIES_INDEX[name] for name in batch]] = np.add.reduceat(
                 stacked, self._starts, axis=1
             ).T
-        for name, code in (("active", ACTIVE), ("dormant", DORMANT), ("churned", CHURNED)):
-            row[:, _SERIES_INDEX[f"{name}_partners"]] = by_status[code]
+        dormant, churned = (
+            np.add.reduceat(state.status == code, self._starts, dtype=np.int64)
+            for code in (DORMANT, CHURNED)
+        )
+        row[:, _SERIES_INDEX["dormant_partners"]] = dormant
+        row[:, _SERIES_INDEX["churned_partners"]] = churned
+        # Every partner is active, dormant or churned.
+        row[:, _SERIES_INDEX["active_partners"]] = self._counts - dormant - churned
         self._latest = row.sum(axis=0)
         for name in _MEAN_SERIES:
             self._latest[_SERIES_INDEX[name]] /= self.world.partners
@@ -720,7 +724,6 @@ class PartnerProgramModel(mesa.Model):
 
 _RULES = ("choose_effort", "activity_multiplier", "nudge_response", "opt_out_probability")
 _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
-_STATUSES = max(ACTIVE, DORMANT, CHURNED) + 1
 #: Most numbers stacked at once to sum the weekly series by block (128 KB). Past it the
 #: copy into the stack costs more than the calls it saves (a batch of 16 replications
 #: sums a column at a time).

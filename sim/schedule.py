@@ -17,6 +17,7 @@ effort. The jump terms are the pull of a threshold within reach.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -123,12 +124,13 @@ class Schedule:
         # arithmetic skips those blocks.
         capped = np.isfinite(self.cap_point)
         in_play = live.any(axis=0) | capped
-        self.blocks = joined_slices([b for b in blocks or [slice(0, n)] if in_play[b].any()])
+        self.blocks = joined_slices(_blocks_with(in_play, blocks or [slice(0, n)]))
         self._in_play = in_play
         self._plays: dict[slice, bool] = {}  # whether a block of rows has a row in play
-        self._points = np.where(live, self._points_t, np.inf)[keep]
-        self._slopes = np.where(live, self._slopes_t, 0.0)[keep]
-        self._jumps = np.where(live, jumps, 0.0)[keep]
+        live = live[keep]
+        self._points = np.where(live, self._points_t[keep], np.inf)
+        self._slopes = np.where(live, self._slopes_t[keep], 0.0)
+        self._jumps = np.where(live, jumps[keep], 0.0)
         self._has_slopes = bool(self._slopes.any())
         self._has_jumps = bool(self._jumps.any())
         self._capped = bool(capped.any())
@@ -216,36 +218,62 @@ class Schedule:
         return np.where(paying > measure, paying, np.inf).min(axis=0)
 
     def _cap_point(self) -> tuple[FloatArray, FloatArray]:
-        """Where the capped reward stops growing (``inf`` if never); R before each breakpoint."""
+        """Where the capped reward stops growing (``inf`` if never); R before each breakpoint.
+
+        Only partners with a cap and a breakpoint can reach one; the others
+        keep ``inf`` and R = 0 before every (unused) breakpoint.
+        """
         k, n = self._points_t.shape
         point = np.full(n, np.inf)
         levels = np.zeros((k, n))
-        if not np.isfinite(self.cap).any():
-            return point, levels
-        level = np.zeros(n)  # R just before the current breakpoint
-        slope = np.zeros(n)  # slope of R between breakpoints
-        last = np.zeros(n)
-        for j in range(k):
-            live = np.isfinite(self._points_t[j])
-            at = np.where(live, self._points_t[j], 0.0)
-            before = level + slope * np.maximum(at - last, 0.0)
-            levels[j] = before
-            after = before + self._jumps_t[j]
-            # The cap is crossed on the segment before this breakpoint, or by its jump.
-            on_segment = live & np.isinf(point) & (before >= self.cap) & (slope > 0)
-            point = np.where(
-                on_segment, at - (before - self.cap) / np.maximum(slope, 1e-300), point
+        some = np.flatnonzero(np.isfinite(self.cap) & np.isfinite(self._points_t).any(axis=0))
+        if some.size:
+            point[some], levels[:, some] = _cap_points(
+                self._points_t[:, some],
+                self._slopes_t[:, some],
+                self._jumps_t[:, some],
+                self.cap[some],
             )
-            by_jump = live & np.isinf(point) & (after >= self.cap)
-            point = np.where(by_jump, at, point)
-            level = np.where(live, after, level)
-            last = np.where(live, at, last)
-            slope = np.where(live, slope + self._slopes_t[j], slope)
-        beyond = np.isinf(point) & (slope > 0) & np.isfinite(self.cap)
-        point = np.where(
-            beyond, last + np.maximum(self.cap - level, 0.0) / np.maximum(slope, 1e-300), point
-        )
         return point, levels
+
+
+def _cap_points(
+    points: FloatArray, slopes: FloatArray, jumps: FloatArray, cap: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """:meth:`Schedule._cap_point` of the partners given (``[K, partners]`` arrays and caps)."""
+    k, n = points.shape
+    point = np.full(n, np.inf)
+    levels = np.zeros((k, n))
+    level = np.zeros(n)  # R just before the current breakpoint
+    slope = np.zeros(n)  # slope of R between breakpoints
+    last = np.zeros(n)
+    for j in range(k):
+        live = np.isfinite(points[j])
+        at = np.where(live, points[j], 0.0)
+        before = level + slope * np.maximum(at - last, 0.0)
+        levels[j] = before
+        after = before + jumps[j]
+        # The cap is crossed on the segment before this breakpoint, or by its jump.
+        on_segment = live & np.isinf(point) & (before >= cap) & (slope > 0)
+        point = np.where(on_segment, at - (before - cap) / np.maximum(slope, 1e-300), point)
+        by_jump = live & np.isinf(point) & (after >= cap)
+        point = np.where(by_jump, at, point)
+        level = np.where(live, after, level)
+        last = np.where(live, at, last)
+        slope = np.where(live, slope + slopes[j], slope)
+    beyond = np.isinf(point) & (slope > 0) & np.isfinite(cap)
+    point = np.where(beyond, last + np.maximum(cap - level, 0.0) / np.maximum(slope, 1e-300), point)
+    return point, levels
+
+
+def _blocks_with(rows: npt.NDArray[np.bool_], blocks: Sequence[slice]) -> list[slice]:
+    """The ``blocks`` holding at least one of ``rows`` (blocks that tile the rows: one pass)."""
+    starts = [b.start for b in blocks]
+    tiled = starts[0] == 0 and all(a.stop == b.start for a, b in itertools.pairwise(blocks))
+    if not tiled or blocks[-1].stop != rows.size:
+        return [b for b in blocks if rows[b].any()]
+    found = np.logical_or.reduceat(rows, starts)
+    return [b for b, hit in zip(blocks, found.tolist(), strict=True) if hit]
 
 
 def jump_pull(z: FloatArray, jumps: FloatArray, sd: FloatArray) -> FloatArray:

@@ -19,7 +19,6 @@ Oyer 1998). Pulls that lift a partner over a threshold are flagged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +83,7 @@ class TimingGame:
 
         # What each reward pays as planned, on its audience's spans (it pays nothing elsewhere).
         as_planned = [
-            _on_spans(reward, lambda rows, r=reward: r.earned(due[rows], rows)) for reward in ending
+            reward.on_spans(lambda rows, r=reward: r.earned(due[rows], rows)) for reward in ending
         ]
 
         def value(now: FloatArray, later: FloatArray, rows: Rows = ALL) -> FloatArray:
@@ -133,14 +132,6 @@ class TimingGame:
             booked = base + reward.weight * pull[pulled] * booked_share[pulled]
             crossed[pulled] |= booked >= target
         return TimingMoves(pulled=pull, pushed=pushed, flagged=crossed)
-
-
-def _on_spans(reward: PeriodReward, compute: Callable[[slice], FloatArray]) -> FloatArray:
-    """``compute(rows)`` on each of the reward's spans (``Component.blocks``), 0 elsewhere."""
-    out = np.zeros(reward.world.partners)
-    for rows in reward.blocks:
-        out[rows] = compute(rows)
-    return out
 
 
 def _parts(reward: PeriodReward, rows: Rows) -> list[tuple[Rows, Rows]]:
