@@ -66,7 +66,10 @@ class Channel(Component):
         if self.world.replicas == 1:
             return [order]
         replica = self.world.replica[order]
-        return [order[replica == r] for r in range(self.world.replicas)]
+        # Grouped by replication, biggest first within each (a stable sort keeps the order).
+        grouped = order[np.argsort(replica, kind="stable")]
+        counts = np.bincount(replica, minlength=self.world.replicas)
+        return np.split(grouped, np.cumsum(counts)[:-1])
 
     @functools.cached_property
     def _ranking(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:

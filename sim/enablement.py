@@ -178,7 +178,8 @@ class CertificationProgram(Component):
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Training takes effort; certification raises win rate and deal size."""
-        boosts.effort *= np.where(self.training_left > 0, 1.0 - self.spec.effort_share, 1.0)
+        # 1 - effort share while training, 1 otherwise
+        boosts.effort *= 1.0 - self.spec.effort_share * (self.training_left > 0)
         boosts.win_rate += self.spec.win_rate_boost * self.certified
         boosts.deal_size += self.spec.deal_size_boost * self.certified
 

@@ -324,7 +324,8 @@ def relative_gap(mean: FloatArray, target: FloatArray) -> FloatArray:
     """``(T - mean) / T`` for the next threshold ``T`` above the projected measure (inf if none)."""
     with np.errstate(divide="ignore", invalid="ignore"):  # no threshold ahead: inf / inf
         gap = (target - mean) / target
-    return np.where(np.isfinite(target) & (target > 0), gap, np.inf)
+    np.putmask(gap, ~((target > 0) & (target < np.inf)), np.inf)
+    return gap
 
 
 def scorecard_points(card: Scorecard, outcome: Outcome) -> FloatArray:

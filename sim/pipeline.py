@@ -257,11 +257,12 @@ class Pipeline:
 
     def close(self, week: int) -> FloatArray:
         """Book the deals closing this week and clear their slot; returns won list value."""
-        cells = self.cells(week)
-        booked = self._cells[0][cells]
-        self.open_expected -= self._cells[1][cells]
-        for array in self._cells:
-            array[cells] = 0.0
+        slots = [(ring, week % ring.weeks) for ring in self.rings]  # one row of each ring
+        booked = np.concatenate([ring.won[slot] for ring, slot in slots])
+        self.open_expected -= self._joined([ring.expected[slot] for ring, slot in slots])
+        for ring, slot in slots:
+            for array in ring.arrays:
+                array[slot] = 0.0
         return booked
 
     def outlook(
