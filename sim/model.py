@@ -183,7 +183,12 @@ class PartnerProgramModel(mesa.Model):
         world = self.world
         drawn = world.partners // world.copies
         self.draws = WeeklyDraws(
-            seed, replication, drawn, purposes=self._purposes(), rows=world.source_row
+            seed,
+            replication,
+            drawn,
+            purposes=self._purposes(),
+            rows=world.source_row,
+            sparse=_AT_ARRIVALS,
         )
         self.horizon = scenario.horizon_weeks
         market = scenario.market
@@ -722,6 +727,8 @@ class PartnerProgramModel(mesa.Model):
         return first, second
 
 
+#: Random purposes read only at the rows of this week's new opportunities.
+_AT_ARRIVALS = ("register", "conflict", "deal_value", "cycle", "win")
 _RULES = ("choose_effort", "activity_multiplier", "nudge_response", "opt_out_probability")
 _SERIES_INDEX = {name: i for i, name in enumerate(SERIES)}
 #: Most numbers stacked at once to sum the weekly series by block (128 KB). Past it the

@@ -53,6 +53,11 @@ class WeeklyDraws:
     With several replications (a joined world, ``sim.world.join_worlds``),
     each has its own generators and its ``n`` numbers of a week follow the
     previous replication's, so each reads exactly what it reads alone.
+
+    Purposes named ``sparse`` are read at a few rows a week only (the
+    partners with a new opportunity, say). When the draws must be laid onto
+    the rows (joined or stacked worlds), those are served as :class:`AtRows`,
+    which gather the rows asked for, instead of being copied onto every row.
     """
 
     #: Every purpose and its distribution; a run draws only those it uses.
@@ -78,6 +83,7 @@ class WeeklyDraws:
         prefix: str = "week",
         purposes: tuple[str, ...] | None = None,
         rows: npt.NDArray[np.int64] | None = None,
+        sparse: tuple[str, ...] = (),
     ) -> None:
         self.n = n
         self.rows = rows  # gather each block onto these rows (a stacked world's copies)
@@ -98,21 +104,34 @@ class WeeklyDraws:
         # Weeks drawn at once per purpose: as many as fit in CHUNK_NUMBERS (at least one).
         width = n * len(replications) if rows is None else rows.size
         self._chunk = max(1, min(MAX_CHUNK_WEEKS, CHUNK_NUMBERS // max(width * len(chosen), 1)))
-        self._ahead: dict[str, FloatArray] = {}
+        self._ahead: dict[str, FloatArray] = {}  # dense purposes, placed onto the rows
+        self._chunks: dict[str, FloatArray] = {}  # sparse purposes, as drawn
         self._served = self._chunk  # weeks of ``_ahead`` served so far
+        # Sparse purposes, when the draws are laid onto rows: each row's draw in a chunk
+        # ``[replications, weeks, n]`` is at ``_offset[row] + week x n``.
+        self._sparse = tuple(p for p in sparse if p in chosen) if self._copies is not None else ()
+        if self._sparse:
+            source = np.arange(n * len(replications)) if rows is None else rows
+            self._offset = (source // n) * (self._chunk * n) + source % n
 
-    def next_week(self) -> dict[str, FloatArray]:
+    def next_week(self) -> dict[str, FloatArray | AtRows]:
         """The next week's block for every purpose (arrays over partner rows).
 
         A chunk of weeks is drawn at once per purpose, the same numbers as
         week by week, and served a week at a time: fewer, larger numpy calls.
         The arrays are views of the chunk; read them, do not write to them.
+        Sparse purposes may come as :class:`AtRows`: index them by rows.
         """
         if self._served == self._chunk:
             self._draw_ahead()
         self.week += 1
         week, self._served = self._served, self._served + 1
-        return {purpose: block[week] for purpose, block in self._ahead.items()}
+        served: dict[str, FloatArray | AtRows] = {
+            purpose: block[week] for purpose, block in self._ahead.items()
+        }
+        for purpose in self._sparse:
+            served[purpose] = AtRows(self._chunks[purpose], self._offset, week * self.n)
+        return served
 
     def next_weeks(self, weeks: int) -> dict[str, FloatArray]:
         """The next ``weeks`` weeks at once (arrays ``[weeks, partner rows]``).
@@ -120,27 +139,47 @@ class WeeklyDraws:
         The numbers are those that ``weeks`` calls of :meth:`next_week` give.
         """
         blocks = [self.next_week() for _ in range(weeks)]
-        return {p: np.stack([block[p] for block in blocks]) for p in self._generators}
+        return {p: np.stack([block[p][:] for block in blocks]) for p in self._generators}
 
     def _draw_ahead(self) -> None:
-        """Draw the next chunk of weeks for every purpose, placed onto the rows."""
-        shape = (self._chunk, self.n)
-        ahead = {
-            p: self._placed([g.random(shape) for g in self._generators[p]]) for p in self.UNIFORM
-        }
-        ahead.update(
-            {
-                p: self._placed([g.standard_normal(shape) for g in self._generators[p]])
-                for p in self.NORMAL
-            }
-        )
-        self._ahead, self._served = ahead, 0
+        """Draw the next chunk of weeks for every purpose, placed onto the rows.
 
-    def _placed(self, blocks: list[FloatArray]) -> FloatArray:
+        Sparse purposes stay as drawn, ``[replications, weeks, n]``, for :class:`AtRows`.
+        """
+        ahead, chunks = {}, {}
+        for purpose, generators in self._generators.items():
+            drawn = np.empty((len(generators), self._chunk, self.n))
+            for generator, block in zip(generators, drawn, strict=True):
+                if purpose in self.NORMAL:
+                    generator.standard_normal(out=block)
+                else:
+                    generator.random(out=block)
+            if purpose in self._sparse:
+                chunks[purpose] = drawn.reshape(-1)
+            else:
+                ahead[purpose] = self._placed(drawn)
+        self._ahead, self._chunks, self._served = ahead, chunks, 0
+
+    def _placed(self, blocks: FloatArray) -> FloatArray:
         """Each replication's block ``[weeks, n]`` copied onto the rows that read it."""
         if self._copies is None:
             return blocks[0]
         return np.concatenate([blocks[r][:, source] for r, source in self._copies], axis=1)
+
+
+class AtRows:
+    """One week's draws of a sparse purpose, gathered for the rows asked for.
+
+    ``drawn[offset[row] + shift]`` is partner row ``row``'s draw: indexing
+    with rows (an index array or a slice) gives exactly what the placed
+    array would hold at those rows.
+    """
+
+    def __init__(self, drawn: FloatArray, offset: npt.NDArray[np.int64], shift: int) -> None:
+        self._drawn, self._offset, self._shift = drawn, offset, shift
+
+    def __getitem__(self, rows: npt.NDArray[np.intp] | slice) -> FloatArray:
+        return self._drawn[self._offset[rows] + self._shift]
 
 
 def _copies(

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.streams import WeeklyDraws, purpose_key, stream
+from sim.streams import AtRows, WeeklyDraws, purpose_key, stream
 
 
 def assert_same(a, b, path="world"):
@@ -179,3 +179,20 @@ def test_draws_gathered_onto_rows_are_the_drawn_rows(rows: list[int]) -> None:
         mine, theirs = gathered.next_week(), drawn.next_week()
         for purpose in ("arrival", "deal_value"):
             np.testing.assert_array_equal(mine[purpose], theirs[purpose][rows])
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.lists(st.integers(0, 59), min_size=1, max_size=80), data=st.data())
+def test_sparse_draws_at_rows_are_the_placed_draws(rows: list[int], data: st.DataObject) -> None:
+    purposes = ("arrival", "deal_value", "win")
+    placed = WeeklyDraws(3, [1, 2], 30, purposes=purposes, rows=np.array(rows))
+    sparse = WeeklyDraws(
+        3, [1, 2], 30, purposes=purposes, rows=np.array(rows), sparse=("deal_value", "win")
+    )
+    asked = np.array(data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=20)), dtype=np.intp)
+    for _ in range(15):  # past the first chunk of weeks
+        mine, theirs = sparse.next_week(), placed.next_week()
+        assert isinstance(mine["win"], AtRows)
+        for purpose in purposes:
+            np.testing.assert_array_equal(mine[purpose][asked], theirs[purpose][asked])
+            np.testing.assert_array_equal(mine[purpose][:], theirs[purpose])
