@@ -163,6 +163,8 @@ class CertificationProgram(Component):
         self.training_left = np.zeros(world.partners)
         self.certified = np.zeros(world.partners, dtype=bool)
         self.completed = np.zeros(world.partners, dtype=bool)
+        # What training and certification do to partners, kept until someone starts or ends.
+        self._effects: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
     def decide(self, u: FloatArray, active: BoolArray) -> None:
         """Start training (``u < certification_rate``) and advance training already under way."""
@@ -175,13 +177,29 @@ class CertificationProgram(Component):
         )
         start = idle & (u < self.world.traits.certification_rate)
         self.training_left += start * self.spec.training_weeks  # idle partners have 0 left
+        if start.any() or self.completed.any():
+            self._effects = None
 
     def boost(self, week: int, boosts: Boosts) -> None:
         """Training takes effort; certification raises win rate and deal size."""
-        # 1 - effort share while training, 1 otherwise
-        boosts.effort *= 1.0 - self.spec.effort_share * (self.training_left > 0)
-        boosts.win_rate += self.spec.win_rate_boost * self.certified
-        boosts.deal_size += self.spec.deal_size_boost * self.certified
+        effort, win_rate, deal_size = self.effects()
+        boosts.effort *= effort
+        boosts.win_rate += win_rate
+        boosts.deal_size += deal_size
+
+    def effects(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Effort factor (training), win-rate and deal-size gains (certified), per partner.
+
+        Kept until a partner starts or completes training; do not modify them.
+        """
+        if self._effects is None:
+            spec, certified = self.spec, self.certified
+            self._effects = (
+                1.0 - spec.effort_share * (self.training_left > 0),  # while training
+                spec.win_rate_boost * certified,
+                spec.deal_size_boost * certified,
+            )
+        return self._effects
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Report the certifications completed this week."""

@@ -612,7 +612,17 @@ class RecognitionProgram(Component):
     def boost(self, week: int, boosts: Boosts) -> None:
         """Responders try harder; recognized partners get priority access."""
         boosts.effort *= self.effort
-        boosts.win_rate += self.spec.priority_access * self.recognized
+        boosts.win_rate += self._priority
+
+    @property
+    def recognized(self) -> BoolArray:
+        """Partners holding an award (over the period after it was made)."""
+        return self._recognized
+
+    @recognized.setter
+    def recognized(self, recognized: BoolArray) -> None:
+        self._recognized = recognized
+        self._priority = self.spec.priority_access * recognized  # win-rate gain, until changed
 
     def record(self, week: int, outcome: Outcome) -> None:
         """Accrue period revenue."""
