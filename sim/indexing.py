@@ -1,8 +1,8 @@
-"""Gathering by runs of consecutive indices.
+"""Runs of consecutive indices, as slices.
 
-A stacked world (one copy of the drawn partners per arm) repeats each
-archetype's rows once per copy, so its gathers are a few runs of consecutive
-rows: copying those slices is several times faster than a fancy-index gather.
+A stacked world's rows come in a few runs of consecutive rows (one per
+archetype and copy): handling them as slices is several times faster than
+fancy indexing.
 """
 
 from __future__ import annotations
@@ -16,15 +16,6 @@ def runs(index: npt.NDArray[np.integer]) -> list[slice]:
     breaks = np.flatnonzero(np.diff(index) != 1) + 1
     starts, stops = np.r_[0, breaks], np.r_[breaks, index.size]
     return [slice(int(index[a]), int(index[b - 1]) + 1) for a, b in zip(starts, stops, strict=True)]
-
-
-def take_runs(
-    array: npt.NDArray[np.float64],
-    pieces: list[slice],
-    out: npt.NDArray[np.float64] | None = None,
-) -> npt.NDArray[np.float64]:
-    """``array[:, index]`` for the ``index`` whose :func:`runs` are ``pieces`` (into ``out``)."""
-    return np.concatenate([array[:, piece] for piece in pieces], axis=1, out=out)
 
 
 def joined_slices(pieces: list[slice]) -> list[slice]:

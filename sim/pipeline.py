@@ -15,8 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sim.indexing import runs, take_runs
-
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -316,45 +314,24 @@ class Pipeline:
             array[source] -= moved
             array[target] += moved.sum(axis=0)
 
-    def gather(self, rows: IntArray) -> Pipeline:
-        """A pipeline whose partner ``i`` is this one's partner ``rows[i]``.
-
-        The rows of each block must stay together (as in a stacked world).
-        """
-        blocks, sources = [], []
-        for ring in self.rings:
-            where = np.flatnonzero((rows >= ring.rows.start) & (rows < ring.rows.stop))
-            if where.size == 0:
-                continue
-            if where[-1] - where[0] + 1 != where.size:
-                raise ValueError("gathered rows must keep each block of the pipeline together")
-            blocks.append((slice(int(where[0]), int(where[-1]) + 1), ring.weeks))
-            sources.append((ring, rows[where] - ring.rows.start))
-        order = sorted(range(len(blocks)), key=lambda k: blocks[k][0].start)  # rings in row order
-        blocks, sources = [blocks[k] for k in order], [sources[k] for k in order]
-        twin = Pipeline(rows.size, self.ring_weeks, blocks)
-        for placed, (ring, columns) in zip(twin.rings, sources, strict=True):
-            pieces = runs(columns)
-            for target, source in zip(placed.arrays, ring.arrays, strict=True):
-                take_runs(source, pieces, out=target)
-        twin.open_expected = self.open_expected[rows]
-        return twin
-
     @classmethod
-    def joined(cls, pipelines: Sequence[Pipeline]) -> Pipeline:
-        """Pipelines of the same layout side by side, ring by ring (see ``sim.world.join_worlds``).
+    def joined(cls, pipelines: Sequence[Pipeline], copies: int = 1) -> Pipeline:
+        """Pipelines of the same layout side by side, ring by ring (``sim.world.stack_worlds``).
 
         Ring ``k`` of the result holds ring ``k`` of each pipeline in turn, so
-        its rows are each pipeline's rows of that block, one pipeline after another.
+        its rows are each pipeline's rows of that block, one pipeline after
+        another; with ``copies`` > 1 that sequence is repeated (one per arm).
         """
-        first, count = pipelines[0], len(pipelines)
+        first = pipelines[0]
+        order = [p for _ in range(copies) for p in pipelines]
+        count = len(order)
         blocks = [(slice(rows.start * count, rows.stop * count), w) for rows, w in first.blocks]
         twin = cls(first.open_expected.size * count, first.ring_weeks, blocks)
         for k, ring in enumerate(twin.rings):
             for j, target in enumerate(ring.arrays):
-                np.concatenate([p.rings[k].arrays[j] for p in pipelines], axis=1, out=target)
+                np.concatenate([p.rings[k].arrays[j] for p in order], axis=1, out=target)
         twin.open_expected = np.concatenate(
-            [np.concatenate([p.open_expected[rows] for p in pipelines]) for rows, _ in first.blocks]
+            [np.concatenate([p.open_expected[rows] for p in order]) for rows, _ in first.blocks]
         )
         return twin
 

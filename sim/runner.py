@@ -26,7 +26,7 @@ from agents import ACTIVE, CHURNED
 from sim.model import PartnerProgramModel
 from sim.scenario import Program, Scenario
 from sim.state import MONEY
-from sim.world import QUARTER, World, build_world, join_worlds, stack_world
+from sim.world import QUARTER, World, build_world, stack_worlds
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -141,7 +141,7 @@ def run_replication(
 ) -> ReplicationOutput:
     """Run every arm of one replication on one shared world, in one vectorized pass.
 
-    The world is stacked, one copy per arm (:func:`sim.world.stack_world`), and
+    The world is stacked, one copy per arm (:func:`sim.world.stack_worlds`), and
     each copy runs its arm's program with the same random numbers, so the
     result equals separate runs of each arm on the world.
     """
@@ -154,8 +154,8 @@ def run_replications(
     """Run every arm of several replications in one vectorized pass.
 
     Each replication draws its own world and random numbers, exactly as
-    alone; the worlds are joined (:func:`sim.world.join_worlds`) and then
-    stacked, one copy per arm. Every replication's result equals its
+    alone; the worlds are joined and stacked, one copy per arm
+    (:func:`sim.world.stack_worlds`). Every replication's result equals its
     :func:`run_replication`, bit for bit: batching saves numpy's per-call
     overhead, which dominates a week of a few thousand partners.
     """
@@ -175,8 +175,7 @@ def run_on_worlds(
     The worlds are left as they were, so they can be kept and shared (the
     optimizer keeps them between trials).
     """
-    joined = join_worlds(worlds)
-    stacked = stack_world(joined, len(arms))
+    stacked = stack_worlds(worlds, len(arms))
     programs = list(arms.values())
     model = PartnerProgramModel(
         scenario,
@@ -184,7 +183,7 @@ def run_on_worlds(
         replication=replications[0] if len(replications) == 1 else list(replications),
         world=stacked,
         programs=programs,
-        assignment=_arm_of_rows(stacked, joined.copies),
+        assignment=_arm_of_rows(stacked, len(worlds)),
         consume_world=all(stacked is not world for world in worlds),  # a new world of its own
     ).run()
     count = len(replications)

@@ -53,7 +53,7 @@ class World:
     start: PartnerState  # behaviour state at week 0
     responder: npt.NDArray[np.bool_]  # cares about recognition (responder_share)
     prior_revenue: FloatArray  # [4, partners]: revenue by quarter of the year before week 0
-    copies: int = 1  # blocks per archetype: (arm, replication) pairs, see ``stack_world``
+    copies: int = 1  # blocks per archetype: (arm, replication) pairs, see ``stack_worlds``
     source_row: IntArray | None = None  # which random draw each row reads
     copy: npt.NDArray[np.int64] | None = None  # which block each row belongs to
     replicas: int = 1  # replications joined (``join_worlds``); a row's is ``copy % replicas``
@@ -142,64 +142,51 @@ def join_worlds(worlds: Sequence[World]) -> World:
     replications' random draws laid end to end: partner ``i`` of the world at
     position ``r`` reads draw ``r * n + i`` (``n`` partners per world).
     """
-    if len(worlds) == 1:
-        return worlds[0]
-    first = worlds[0]
-    if any(w.slices != first.slices or w.copies != 1 for w in worlds):
-        raise ValueError("only unstacked worlds of one population can be joined")
-    n = first.partners
-    order = np.concatenate(
-        [np.arange(s.start, s.stop) + r * n for s in first.slices for r in range(len(worlds))]
-    )
-    copy = np.concatenate(
-        [np.repeat(np.arange(len(worlds)), s.stop - s.start) for s in first.slices]
-    )
-    slices = [slice(s.start * len(worlds), s.stop * len(worlds)) for s in first.slices]
-    pipeline = Pipeline.joined([w.pipeline for w in worlds])
-    return _gathered(worlds, order, slices, pipeline, copy, len(worlds))
+    return stack_worlds(worlds, 1)
 
 
 def stack_world(world: World, copies: int) -> World:
     """The world repeated ``copies`` times, so that several arms run in one vectorized pass.
 
     Within each archetype's slice the copies follow one another, so every
-    archetype stays contiguous. Stacking a world that already has ``c``
-    blocks per archetype (a joined or stacked world) repeats all of them: arm
-    ``a``'s block ``b`` becomes copy ``a * c + b``. ``source_row`` maps each
-    row to the draw it reads, so every copy sees the same numbers.
+    archetype stays contiguous. ``source_row`` maps each row to the draw it
+    reads, so every copy sees the same numbers.
     """
-    if copies == 1:
-        return world
-    rows = np.concatenate([np.tile(np.arange(s.start, s.stop), copies) for s in world.slices])
-    inner = np.zeros(world.partners, dtype=np.int64) if world.copy is None else world.copy
+    return stack_worlds([world], copies)
+
+
+def stack_worlds(worlds: Sequence[World], copies: int) -> World:
+    """Replications' worlds joined (:func:`join_worlds`), then repeated ``copies`` times.
+
+    One copy per arm: within each archetype's slice come arm 0's blocks, one
+    per replication in order, then arm 1's, and so on; arm ``a``'s block of
+    replication ``r`` is copy ``a * len(worlds) + r``. Every row is copied
+    once, straight from its world, as runs of consecutive rows. One world
+    and one copy is that world itself.
+    """
+    first, count = worlds[0], len(worlds)
+    if count == copies == 1:
+        return first
+    if any(w.slices != first.slices or w.copies != 1 for w in worlds):
+        raise ValueError("only unstacked worlds of one population can be joined or stacked")
+    n = first.partners
+    # (world, its rows) of each run of the result, in order
+    pieces = [(r, s) for s in first.slices for _ in range(copies) for r in range(count)]
+    source_row = np.concatenate([np.arange(s.start, s.stop) + r * n for r, s in pieces])
     copy = np.concatenate(
-        [(np.arange(copies)[:, None] * world.copies + inner[s]).ravel() for s in world.slices]
+        [
+            np.full(s.stop - s.start, a * count + r)
+            for s in first.slices
+            for a in range(copies)
+            for r in range(count)
+        ]
     )
-    bounds = np.cumsum([0, *[(s.stop - s.start) * copies for s in world.slices]])
-    slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    stacked = _gathered([world], rows, slices, world.pipeline.gather(rows), copy, world.replicas)
-    stacked.copies = copies * world.copies
-    if world.source_row is not None:
-        stacked.source_row = world.source_row[rows]
-    return stacked
-
-
-def _gathered(
-    worlds: Sequence[World],
-    rows: IntArray,
-    slices: list[slice],
-    pipeline: Pipeline,
-    copy: IntArray,
-    replicas: int,
-) -> World:
-    """The rows ``rows`` of ``worlds`` laid end to end, with the given layout."""
+    slices = [slice(s.start * count * copies, s.stop * count * copies) for s in first.slices]
 
     def take(get: Callable[[World], npt.NDArray[Any]]) -> npt.NDArray[Any]:
         values = [get(w) for w in worlds]
-        joined = values[0] if len(values) == 1 else np.concatenate(values, axis=-1)
-        return joined[..., rows]
+        return np.concatenate([values[r][..., s] for r, s in pieces], axis=-1)
 
-    first = worlds[0]
     starting_fields = [f for f in fields(first.start) if f.init]  # its money starts at zero
     traits = Traits.__new__(Traits)
     for name in vars(first.traits):
@@ -225,16 +212,16 @@ def _gathered(
             cycle_min=take(lambda w: w.terms.cycle_min),
             cycle_max=take(lambda w: w.terms.cycle_max),
         ),
-        pipeline=pipeline,
+        pipeline=Pipeline.joined([w.pipeline for w in worlds], copies),
         start=PartnerState(
             **{f.name: take(lambda w, f=f: getattr(w.start, f.name)) for f in starting_fields}
         ),
         responder=take(lambda w: w.responder),
         prior_revenue=take(lambda w: w.prior_revenue),
-        copies=int(copy.max()) + 1,
-        source_row=rows,
+        copies=count * copies,
+        source_row=source_row,
         copy=copy,
-        replicas=replicas,
+        replicas=count,
     )
 
 

@@ -18,7 +18,7 @@ from helpers import SCENARIOS, SMALL, load_small
 import sim
 import sim.runner
 from sim.runner import BATCH_ROWS, batches, run_replication, run_replications
-from sim.world import join_worlds, stack_world
+from sim.world import join_worlds, stack_worlds
 
 ARM_FIELDS = ("totals", "series", "quarterly_active_share", "top20_revenue_share", "tiers")
 
@@ -79,8 +79,7 @@ def test_batches_split_the_replications_in_order(jobs: int) -> None:
 def test_a_joined_world_holds_each_world_in_its_blocks() -> None:
     spec = load_small("quickstart")
     worlds = [sim.build_world(spec, r) for r in (3, 1)]
-    joined = join_worlds(worlds)
-    stacked = stack_world(joined, 2)
+    stacked = stack_worlds(worlds, 2)
     assert stacked.copies == 4 and stacked.replicas == 2
     n = sum(SMALL.values())
     for copy in range(4):
@@ -127,3 +126,10 @@ def test_a_batch_frees_its_arrays_without_the_cyclic_collector() -> None:
         gc.enable()
     assert peak - before > 10_000_000  # the batch's arrays, while it ran
     assert after - before < 0.05 * (peak - before)
+
+
+def test_only_unstacked_worlds_are_joined_or_stacked() -> None:
+    spec = load_small("quickstart")
+    joined = join_worlds([sim.build_world(spec, r) for r in (0, 1)])
+    with pytest.raises(ValueError, match="unstacked worlds"):
+        stack_worlds([joined], 2)
