@@ -188,9 +188,12 @@ def stack_worlds(worlds: Sequence[World], copies: int) -> World:
         return np.concatenate([values[r][..., s] for r, s in pieces], axis=-1)
 
     starting_fields = [f for f in fields(first.start) if f.init]  # its money starts at zero
+    # Traits are each archetype's parameters repeated over its rows (``Traits``): repeat
+    # them over the larger slices.
     traits = Traits.__new__(Traits)
-    for name in vars(first.traits):
-        setattr(traits, name, take(lambda w, name=name: getattr(w.traits, name)))
+    firsts, counts = [s.start for s in first.slices], [s.stop - s.start for s in slices]
+    for name, values in vars(first.traits).items():
+        setattr(traits, name, np.repeat(values[firsts], counts))
     return World(
         archetypes=first.archetypes,
         classes=first.classes,

@@ -86,6 +86,8 @@ def test_a_joined_world_holds_each_world_in_its_blocks() -> None:
         rows = stacked.copy == copy
         world = worlds[copy % 2]
         np.testing.assert_array_equal(stacked.size[rows], world.size)
+        for name, values in vars(world.traits).items():
+            np.testing.assert_array_equal(getattr(stacked.traits, name)[rows], values)
         np.testing.assert_array_equal(stacked.prior_revenue[:, rows], world.prior_revenue)
         np.testing.assert_array_equal(stacked.start.status[rows], world.start.status)
         np.testing.assert_array_equal(
