@@ -106,16 +106,20 @@ class Schedule:
         self._slopes_t = np.where(finite, slopes, 0.0)
         self._jumps_t = np.where(finite, jumps, 0.0)
         n = points.shape[1]
+        blocks = blocks or [slice(0, n)]
         self.cap = np.full(n, np.inf) if cap is None else np.asarray(cap, dtype=np.float64)
         effective = (self._slopes_t > 0) | (self._jumps_t > 0)
         # Breakpoints that pay nothing for anyone are left out: they are never the next one.
-        self._paying = np.where(effective, self._points_t, np.inf)[effective.any(axis=1)]
-        self.cap_point, levels = self._cap_point()
+        paying = effective.any(axis=1)
+        self._paying = np.where(effective[paying], self._points_t[paying], np.inf)
+        self.cap_point, levels = self._cap_point(blocks)
         # For the signal: breakpoints at or below 0 are always passed (the measure is never
         # negative), so their slopes are a constant; a jump counts only up to the cap; rows
         # that change nothing are dropped.
         passed = self._points_t <= 0
-        jumps = np.minimum(self._jumps_t, np.maximum(self.cap - levels, 0.0))
+        jumps = self._jumps_t
+        if jumps.any() and np.isfinite(self.cap).any():
+            jumps = np.minimum(jumps, np.maximum(self.cap - levels, 0.0))
         self._base_slope = np.where(passed, self._slopes_t, 0.0).sum(axis=0)
         live = ((self._slopes_t != 0) | (jumps != 0)) & ~passed
         keep = live.any(axis=1)
@@ -124,7 +128,7 @@ class Schedule:
         # arithmetic skips those blocks.
         capped = np.isfinite(self.cap_point)
         in_play = live.any(axis=0) | capped
-        self.blocks = joined_slices(_blocks_with(in_play, blocks or [slice(0, n)]))
+        self.blocks = joined_slices(_blocks_with(in_play, blocks))
         self._in_play = in_play
         self._plays: dict[slice, bool] = {}  # whether a block of rows has a row in play
         live = live[keep]
@@ -217,23 +221,20 @@ class Schedule:
             return np.full(np.shape(measure), np.inf)
         return np.where(paying > measure, paying, np.inf).min(axis=0)
 
-    def _cap_point(self) -> tuple[FloatArray, FloatArray]:
+    def _cap_point(self, blocks: Sequence[slice]) -> tuple[FloatArray, FloatArray]:
         """Where the capped reward stops growing (``inf`` if never); R before each breakpoint.
 
-        Only partners with a cap and a breakpoint can reach one; the others
-        keep ``inf`` and R = 0 before every (unused) breakpoint.
+        Only partners with a cap and a breakpoint can reach one, so only the
+        ``blocks`` holding such partners are computed; elsewhere the point is
+        ``inf`` and R is left at 0 (R matters only under a cap).
         """
         k, n = self._points_t.shape
         point = np.full(n, np.inf)
         levels = np.zeros((k, n))
-        some = np.flatnonzero(np.isfinite(self.cap) & np.isfinite(self._points_t).any(axis=0))
-        if some.size:
-            point[some], levels[:, some] = _cap_points(
-                self._points_t[:, some],
-                self._slopes_t[:, some],
-                self._jumps_t[:, some],
-                self.cap[some],
-            )
+        capable = np.isfinite(self.cap) & np.isfinite(self._points_t).any(axis=0)
+        for rows in joined_slices(_blocks_with(capable, blocks)):
+            columns = (a[:, rows] for a in (self._points_t, self._slopes_t, self._jumps_t))
+            point[rows], levels[:, rows] = _cap_points(*columns, self.cap[rows])
         return point, levels
 
 
