@@ -66,8 +66,10 @@ class Channel(Component):
         if self.world.replicas == 1:
             return [order]
         replica = self.world.replica[order]
-        # Grouped by replication, biggest first within each (a stable sort keeps the order).
-        grouped = order[np.argsort(replica, kind="stable")]
+        # Grouped by replication, biggest first within each (a stable sort keeps the order;
+        # on 16-bit keys it is a radix sort).
+        key = replica.astype(np.int16) if self.world.replicas < 2**15 else replica
+        grouped = order[np.argsort(key, kind="stable")]
         counts = np.bincount(replica, minlength=self.world.replicas)
         return np.split(grouped, np.cumsum(counts)[:-1])
 
