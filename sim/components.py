@@ -231,14 +231,26 @@ class Component:
         return self._in_period[weeks_left]
 
 
-def assembled(parts: SignalParts | None, partners: int) -> FloatArray | None:
-    """Signal parts laid over every partner row, zero outside them (``None`` if none)."""
-    if parts is None:
-        return None
-    out = np.zeros(partners)
-    for rows, value in parts:
-        out[rows] = value
-    return out
+class SpanSignal(Component):
+    """A component whose effort signal is zero outside its audience's spans.
+
+    It gives its signal as :meth:`signal_parts`, so the rest of the rows
+    cost nothing; :meth:`signal` lays the parts over every row.
+    """
+
+    def signal(self, outlook: Outlook) -> FloatArray | None:
+        """Expected reward per extra dollar of revenue from this week's effort."""
+        parts = self.signal_parts(outlook)
+        if parts is None:
+            return None
+        out = np.zeros(self.world.partners)
+        for rows, value in parts:
+            out[rows] = value
+        return out
+
+    def signal_parts(self, outlook: Outlook) -> SignalParts | None:
+        """The signal on the audience's spans; subclasses give it."""
+        raise NotImplementedError
 
 
 def per_archetype(

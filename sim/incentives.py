@@ -22,7 +22,7 @@ from sim.components import (
     Outlook,
     Projection,
     SignalParts,
-    assembled,
+    SpanSignal,
     per_archetype,
 )
 from sim.levers import (
@@ -43,7 +43,7 @@ from sim.world import QUARTER, World
 PeriodSpec = TieredRebate | GrowthRebate | Accelerator | Bonus
 
 
-class PeriodReward(Component):
+class PeriodReward(SpanSignal):
     """A reward on a period measure, paid at each period end.
 
     The open period is accrued at the horizon. Partners who miss a threshold
@@ -260,16 +260,12 @@ class PeriodReward(Component):
             self._flat = np.where(self.eligible, constant * self.weight, 0.0)
         return self._flat
 
-    def signal(self, outlook: Outlook) -> FloatArray:
+    def signal_parts(self, outlook: Outlook) -> SignalParts:
         """Reward per $ of this week's revenue: now for what closes in time, later for the rest.
 
         Under a ratchet, revenue this period also raises next period's quota,
         which costs ``ratchet x`` the accelerated part of the later-period rate.
         """
-        return assembled(self.signal_parts(outlook), self.world.partners)
-
-    def signal_parts(self, outlook: Outlook) -> SignalParts:
-        """:meth:`signal` on the audience's spans (it is zero elsewhere)."""
         flat = self.flat
         if flat is not None:  # a constant rate: the outlook does not matter
             return [(rows, flat[rows]) for rows in self.blocks]
@@ -338,7 +334,7 @@ def scorecard_points(card: Scorecard, outcome: Outcome) -> FloatArray:
     )
 
 
-class TierLadder(Component):
+class TierLadder(SpanSignal):
     """Partner tiers held between evaluations, with benefits and demotion rules.
 
     The period measure sets the tier held over the next period; below a held
@@ -466,7 +462,7 @@ class TierLadder(Component):
         thresholds = self.thresholds[:, rows]
         return relative_gap(mean, np.where(thresholds > mean, thresholds, np.inf).min(axis=0))
 
-    def signal(self, outlook: Outlook) -> FloatArray:
+    def signal_parts(self, outlook: Outlook) -> SignalParts:
         """Rebate of the tier held, plus the pull of the next tier's value.
 
         Tier ``k`` is worth ``E[next period revenue] x (rebate + partner margin x
@@ -474,10 +470,6 @@ class TierLadder(Component):
         tier to the next is a jump at its threshold. Tiers a partner already
         holds with grace left cannot be lost this period, so they do not pull.
         """
-        return assembled(self.signal_parts(outlook), self.world.partners)
-
-    def signal_parts(self, outlook: Outlook) -> SignalParts:
-        """:meth:`signal` on the audience's spans (it is zero elsewhere)."""
         held = self.held("rebate")
         # Only where some of this week's deals close in the period does the period matter.
         closing = dict(self.closing_in_period(outlook.week, self.period_weeks))
@@ -505,7 +497,7 @@ class TierLadder(Component):
         return threshold_pull(self.thresholds[:, rows], jumps, mean, sd)
 
 
-class Milestones(Component):
+class Milestones(SpanSignal):
     """A one-off reward per partner for an event (first deal, onboarding, certification)."""
 
     def __init__(self, spec: Milestone, world: World, audience: BoolArray) -> None:
@@ -537,19 +529,15 @@ class Milestones(Component):
         """Pay the milestones reached this week."""
         return self.due
 
-    def signal(self, outlook: Outlook) -> FloatArray | None:
-        """A deal-based milestone is worth its amount over the value of a first deal."""
-        return assembled(self.signal_parts(outlook), self.world.partners)
-
     def signal_parts(self, outlook: Outlook) -> SignalParts | None:
-        """:meth:`signal` on the audience's spans (it is zero elsewhere)."""
+        """A deal-based milestone is worth its amount over the value of a first deal."""
         if self.spec.event == "certification":
             return None
         pending, per_dollar = self.pending, self.per_dollar
         return [(rows, np.where(pending[rows], per_dollar[rows], 0.0)) for rows in self.blocks]
 
 
-class SpiffReward(Component):
+class SpiffReward(SpanSignal):
     """A per-deal bonus on one product line, for deals booked inside a window."""
 
     def __init__(self, spec: Spiff, world: World, audience: BoolArray) -> None:
@@ -568,12 +556,8 @@ class SpiffReward(Component):
         """SPIFFs are paid as deals book."""
         return self.due
 
-    def signal(self, outlook: Outlook) -> FloatArray | None:
-        """Bonus per dollar of a line deal, for this week's deals that close in the window."""
-        return assembled(self.signal_parts(outlook), self.world.partners)
-
     def signal_parts(self, outlook: Outlook) -> SignalParts | None:
-        """:meth:`signal` on the audience's spans (it is zero elsewhere)."""
+        """Bonus per dollar of a line deal, for this week's deals that close in the window."""
         week, spec = outlook.week, self.spec
         if week > spec.end_week:
             return None
