@@ -5,33 +5,35 @@ field and what was expected); 1 unexpected failure. Results go to stdout
 (a table, or JSON with ``--json``); progress and logs go to stderr. Set
 ``PARTNERLAB_DEBUG=1`` to see a traceback on unexpected failures.
 
-Each subcommand is registered by the package that owns it (see ``sim.cli``).
+Each subcommand is a module with ``register(commands)``, which adds its
+parser, and a handler; the command line sits on top of ``sim`` and
+``optimize``, so this file lists both packages' commands. Command modules
+import the simulator only inside their handlers, so ``partnerlab --help``
+starts without numpy, pandas, Optuna or matplotlib.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 
-import optimize.optimize_command
-import optimize.sweep_command
-import sim.commands
-import sim.pilot_command
-import sim.report_command
-import sim.validate_command
-from sim.cli import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, Parser
-from sim.loading import ScenarioError
+from sim.cli.options import EXIT_BAD_INPUT, EXIT_FAILURE, Parser
+from sim.errors import BadInput
 
 #: Modules whose ``register(commands)`` adds subcommands, in help order.
 COMMANDS = (
-    sim.commands,
-    sim.validate_command,
-    sim.pilot_command,
-    sim.report_command,
-    optimize.optimize_command,
-    optimize.sweep_command,
+    "sim.cli.run",
+    "sim.cli.compare",
+    "sim.cli.validate",
+    "sim.cli.pilot",
+    "sim.cli.matrix",
+    "sim.cli.report",
+    "optimize.cli.optimize",
+    "optimize.cli.sweep",
+    "optimize.cli.sensitivity",
 )
 
 
@@ -41,8 +43,8 @@ def build_parser() -> Parser:
         prog="partnerlab", description="Simulate and optimize B2B partner incentive programs."
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in COMMANDS:
-        module.register(commands)
+    for name in COMMANDS:
+        importlib.import_module(name).register(commands)
     return parser
 
 
@@ -51,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
-    except (BadInput, ScenarioError) as error:
+    except BadInput as error:
         print(f"partnerlab: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

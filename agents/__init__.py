@@ -7,7 +7,8 @@ new ``Partner`` subclass with an ``archetype`` name; it registers itself.
 """
 
 from agents.archetypes import Alliance, Integrator, Reseller
-from agents.partner import ACTIVE, CHURNED, DORMANT, Partner, PartnerParams, Traits
+from agents.partner import ACTIVE, CHURNED, DORMANT, Partner, PartnerParams
+from agents.traits import Traits
 
 ARCHETYPES = Partner.registry
 

@@ -15,21 +15,48 @@ Mesa users expect while the weekly step never touches the objects.
 from __future__ import annotations
 
 from copy import copy
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol, cast
 
 import mesa
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-if TYPE_CHECKING:
-    from sim.model import PartnerProgramModel
+from agents.traits import Traits
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 ACTIVE, DORMANT, CHURNED = 0, 1, 2
 STATUS_NAMES = ("active", "dormant", "churned")
+
+
+class Rows(Protocol):
+    """What a partner agent reads of its model's population: one array per attribute."""
+
+    size: FloatArray
+    region: npt.NDArray[np.int8]
+    region_names: list[str]
+    size_band: npt.NDArray[np.int8]
+    band_names: list[str]
+    is_new: BoolArray
+
+
+class Dynamics(Protocol):
+    """What a partner agent reads of its model's weekly state."""
+
+    engagement: FloatArray
+    effort: FloatArray
+    status: npt.NDArray[np.int8]
+    revenue: FloatArray
+    program_cost: FloatArray
+
+
+class ProgramModel(Protocol):
+    """The model a partner agent belongs to: its world's rows and its state (``sim.engine``)."""
+
+    world: Rows
+    state: Dynamics
 
 
 class PartnerParams(BaseModel):
@@ -40,6 +67,8 @@ class PartnerParams(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    #: The archetype whose defaults these are (``None``: the shared defaults).
+    archetype_class: ClassVar[type[Partner] | None] = None
 
     size_sigma: float = Field(1.5, gt=0, le=4, description="lognormal dispersion of partner size")
     opportunity_rate: float = Field(
@@ -162,6 +191,17 @@ class PartnerParams(BaseModel):
         0.8, ge=0, le=1, description="value a partner puts on a deferred dollar"
     )
 
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """Pickle an archetype's parameters by its class, whose parameter model is made on demand.
+
+        The model of each archetype's parameters is built from its
+        ``defaults`` at run time, so it has no importable name; the archetype
+        class has one, and rebuilds it in the process that unpickles.
+        """
+        if self.archetype_class is None:
+            return super().__reduce__()
+        return (_restore_params, (self.archetype_class, self.model_dump()))
+
     @model_validator(mode="after")
     def _cycle_range(self) -> PartnerParams:
         if self.cycle_weeks_max < self.cycle_weeks_min:
@@ -170,21 +210,6 @@ class PartnerParams(BaseModel):
                 f"cycle_weeks_min ({self.cycle_weeks_min})"
             )
         return self
-
-
-class Traits:
-    """Per-partner arrays of behavioural parameters, one entry per partner row.
-
-    Built once per model by broadcasting each archetype's parameters over its
-    rows, so that a decision rule shared by several archetypes runs as one
-    vectorized call.
-    """
-
-    def __init__(self, params: list[PartnerParams], counts: list[int]) -> None:
-        names = dict.fromkeys(name for p in params for name in type(p).model_fields)
-        for name in names:
-            values = np.array([float(getattr(p, name, np.nan)) for p in params])
-            setattr(self, name, np.repeat(values, counts))
 
 
 class Partner(mesa.Agent):
@@ -217,60 +242,69 @@ class Partner(mesa.Agent):
                 info = copy(cls.Params.model_fields[name])
                 info.default = value
                 fields[name] = (info.annotation, info)
-            cls._params_model = create_model(
-                f"{cls.__name__}Params", __base__=cls.Params, __doc__=cls.__doc__, **fields
+            model = cast(
+                type[PartnerParams],
+                create_model(
+                    f"{cls.__name__}Params", __base__=cls.Params, __doc__=cls.__doc__, **fields
+                ),
             )
+            model.archetype_class = cls
+            cls._params_model = model
         return cls._params_model
 
-    def __init__(self, model: PartnerProgramModel, row: int) -> None:
+    def __init__(self, model: mesa.Model, row: int) -> None:
         super().__init__(model)
         self.row = row
+
+    @property
+    def _rows(self) -> ProgramModel:
+        return cast(ProgramModel, self.model)
 
     # -- row views -----------------------------------------------------------------
     @property
     def size(self) -> float:
         """Relative size of the firm (median partner = 1)."""
-        return float(self.model.world.size[self.row])
+        return float(self._rows.world.size[self.row])
 
     @property
     def region(self) -> str:
         """Sales region."""
-        return self.model.world.region_names[self.model.world.region[self.row]]
+        return self._rows.world.region_names[self._rows.world.region[self.row]]
 
     @property
     def size_band(self) -> str:
         """Size band within its archetype (small, medium, large)."""
-        return self.model.world.band_names[self.model.world.size_band[self.row]]
+        return self._rows.world.band_names[self._rows.world.size_band[self.row]]
 
     @property
     def is_new(self) -> bool:
         """Whether the partner is new to the program (maturity)."""
-        return bool(self.model.world.is_new[self.row])
+        return bool(self._rows.world.is_new[self.row])
 
     @property
     def engagement(self) -> float:
         """Engagement with the program, 0 to 1."""
-        return float(self.model.state.engagement[self.row])
+        return float(self._rows.state.engagement[self.row])
 
     @property
     def effort(self) -> float:
         """Selling effort chosen this week (1 = business as usual)."""
-        return float(self.model.state.effort[self.row])
+        return float(self._rows.state.effort[self.row])
 
     @property
     def status(self) -> str:
         """Lifecycle status: active, dormant or churned."""
-        return STATUS_NAMES[self.model.state.status[self.row]]
+        return STATUS_NAMES[self._rows.state.status[self.row]]
 
     @property
     def revenue(self) -> float:
         """Our revenue booked through this partner so far, $."""
-        return float(self.model.state.revenue[self.row])
+        return float(self._rows.state.revenue[self.row])
 
     @property
     def program_cost(self) -> float:
         """Program cost spent on this partner so far, $."""
-        return float(self.model.state.program_cost[self.row])
+        return float(self._rows.state.program_cost[self.row])
 
     # -- vectorized decision rules ---------------------------------------------
     @classmethod
@@ -336,3 +370,8 @@ class Partner(mesa.Agent):
     ) -> FloatArray:
         """Probability that a contacted partner opts out; it grows with recent contacts."""
         return contacted * traits.opt_out_rate[rows] * (1.0 + habituation)
+
+
+def _restore_params(archetype: type[Partner], values: dict[str, Any]) -> PartnerParams:
+    """An archetype's parameters, rebuilt on unpickling (see ``PartnerParams.__reduce__``)."""
+    return archetype.params_model()(**values)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
@@ -52,13 +52,13 @@ def paired_replication_ms(
     """Median wall time per paired replication of 1,000 partners, ms.
 
     Replications run in batches of ``batch``: by default as ``partnerlab
-    run`` batches them (:func:`sim.runner.batches`), so the figure is what a
+    run`` batches them (:func:`sim.runs.runner.batches`), so the figure is what a
     replication costs there; ``batch=1`` times a replication run alone. Each
     of the ``repeats`` timings is one batch of fresh replications, divided by
     its size. ``scenario`` (default: the quickstart) must have those 1,000 partners.
     """
     from sim import load_scenario
-    from sim.runner import batches, run_replications
+    from sim.runs.runner import batches, run_replications
 
     if scenario is None:
         scenario = load_scenario(QUICKSTART, population(1000))

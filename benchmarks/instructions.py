@@ -7,7 +7,7 @@ the same run after run. This script counts the instructions of a process
 that runs ``--replications`` paired replications of 1,000 partners after a
 warm-up, minus those of the same process running none (imports, warm-up),
 per replication. The replications run in batches of ``--batch``, by default
-as ``partnerlab run`` batches them (:func:`sim.runner.batches`); ``--batch 1``
+as ``partnerlab run`` batches them (:func:`sim.runs.runner.batches`); ``--batch 1``
 counts a replication run alone.
 
 Valgrind emulates a CPU without AVX-512, so numpy's vectorized math takes
@@ -29,7 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.runner import batches
+from sim.runs.runner import batches
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ sys.path.insert(0, {root!r})
 from benchmarks.core import QUICKSTART, population
 from benchmarks.run import every_mechanic
 from sim import load_scenario
-from sim.runner import run_replications
+from sim.runs.runner import run_replications
 if {design!r} == "quickstart":
     scenario = load_scenario(QUICKSTART, population(1000))
 else:

@@ -34,8 +34,8 @@ import optuna
 
 import sim
 from optimize import Evaluator, optimize, read_search
-from optimize.study import make_sampler
-from sim.loading import validate_scenario
+from optimize.search.study import make_sampler
+from sim.scenario.loading import validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE, CADENCE = "design.mechanics.0.tiers.0.rate", "design.mechanics.1.every_weeks"

@@ -19,7 +19,7 @@ guardrails, deal timing, channel conflict, returns, supply limits): a scenario
 run through both must not use them (:func:`check_supported` says so).
 
 It draws the same random numbers as the package (the same per-week blocks of
-:class:`sim.streams.WeeklyDraws`, partner ``i`` reading entry ``i``) on the same
+:class:`sim.world.streams.WeeklyDraws`, partner ``i`` reading entry ``i``) on the same
 world (:func:`sim.build_world`), so the two give the same results up to
 floating-point rounding; ``tests/test_reference_equivalence.py`` checks it.
 The model draws each week's block before its agents step, as the package
@@ -34,11 +34,13 @@ import mesa
 import numpy as np
 
 from agents import ACTIVE, ARCHETYPES, CHURNED, DORMANT
-from sim.levers import TieredRebate
-from sim.market import demand_index
-from sim.scenario import Program, Scenario
-from sim.streams import WeeklyDraws
-from sim.world import World, build_world
+from sim.engine.model import ENGINE_PURPOSES
+from sim.levers.rebate_ladder import TieredRebate
+from sim.scenario.program import Program
+from sim.scenario.schema import Scenario
+from sim.world.market import demand_index
+from sim.world.streams import WeeklyDraws
+from sim.world.world import World, build_world
 
 #: Overrides that switch off, in any scenario, the market features the reference leaves out
 #: (channel conflict, returns, deal timing); the arms must still be one tiered rebate each.
@@ -57,7 +59,8 @@ LADDER = (
     " rate: 0.05}]}]"
 )
 UNSUPPORTED = "the reference implements a tiered rebate only (no nudges, guardrails or markets)"
-_PURPOSES = ("arrival", "cycle", "win", "deal_value", "churn")
+#: The engine's own random purposes: the reference draws exactly these.
+_PURPOSES = ENGINE_PURPOSES
 _WEEKS_PER = {"month": 4, "quarter": 13, "half": 26, "year": 52}
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -381,7 +384,7 @@ class ReferenceModel(mesa.Model):
         program = scenario.design if arm == "design" else scenario.baseline
         spec = check_supported(scenario, program)
         self.world = world if world is not None else build_world(scenario, replication, seed)
-        if self.world.copies != 1:
+        if self.world.layout.copies != 1:
             raise ValueError("the reference runs one copy of a world")
         self.horizon = scenario.horizon_weeks
         self.demand = demand_index(scenario.market, np.arange(self.horizon)).tolist()

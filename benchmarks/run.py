@@ -12,7 +12,7 @@ machine CPU time is the fairer figure for one core):
   apart (``build_seconds``); peak memory is taken after the first run; the
   host's speed is read before and after (``host_loop_ms``, see below);
 * **paired replication**: median time per replication of
-  ``sim.runner.run_replications`` (both arms stacked, replications joined in
+  ``sim.runs.runner.run_replications`` (both arms stacked, replications joined in
   the runner's batches) of 1,000 partners over 52 weeks, and of a replication
   run alone, for the quickstart and for the every-mechanic design
   (``--repeats`` timings each), with the host's speed read just before
@@ -60,7 +60,7 @@ from benchmarks.core import (  # noqa: E402
     peak_rss_mb,
     population,
 )
-from sim.runner import batches  # noqa: E402
+from sim.runs.runner import batches  # noqa: E402
 
 WEEKS = 52
 #: Runs of the package per measurement (the median is reported; 1M partners run once).
@@ -146,7 +146,7 @@ EVERY_MECHANIC: dict[str, Any] = {
 def every_mechanic(partners: int) -> Any:
     """The quickstart world of ``partners`` partners with :data:`EVERY_MECHANIC` as its design."""
     from sim import load_scenario
-    from sim.loading import deep_merge, validate_scenario
+    from sim.scenario.loading import deep_merge, validate_scenario
 
     scenario = load_scenario(QUICKSTART, population(partners))
     raw = deep_merge(scenario.model_dump(mode="json"), EVERY_MECHANIC)

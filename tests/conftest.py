@@ -6,7 +6,7 @@ import pytest
 from helpers import load_small
 from hypothesis import HealthCheck, settings
 
-from sim.scenario import Scenario
+from sim.scenario.schema import Scenario
 
 settings.register_profile(
     "partnerlab",

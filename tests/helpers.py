@@ -16,13 +16,16 @@ from typing import Any
 import numpy as np
 
 import sim
-from sim.channels import Channel
-from sim.components import Outcome, Outlook
-from sim.incentives import PeriodReward
-from sim.loading import deep_merge
-from sim.pipeline import Pipeline
-from sim.program import build_program
-from sim.scenario import Scenario
+from sim.engine.model import ENGINE_PURPOSES
+from sim.levers.build import build_program
+from sim.levers.effects import Outcome, Outlook
+from sim.levers.nudges import Channel
+from sim.levers.period_reward import PeriodReward
+from sim.scenario import registry
+from sim.scenario.loading import deep_merge
+from sim.scenario.schema import Scenario
+from sim.world.pipeline import Pipeline
+from sim.world.streams import Distribution
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -132,8 +135,9 @@ def rule_of(
     """The run-time reward of the first mechanic of ``scenario``'s design, on replication 0."""
     world = sim.build_world(scenario, 0)
     parts = build_program(scenario.design, world, audience)
-    assert isinstance(parts.period_rewards[0], PeriodReward)
-    return parts.period_rewards[0], world
+    reward = parts.components[0]
+    assert isinstance(reward, PeriodReward)
+    return reward, world
 
 
 def email_channel(partners: Mapping[str, int] = TINY, **kwargs: Any) -> tuple[Channel, sim.World]:
@@ -150,9 +154,6 @@ def outcome(revenue: np.ndarray) -> Outcome:
         revenue=np.asarray(revenue, dtype=np.float64),
         deals=np.zeros(n),
         registered=np.zeros(n),
-        certified=np.zeros(n, dtype=bool),
-        first_win=np.zeros(n, dtype=bool),
-        marketing=np.zeros(n),
     )
 
 
@@ -208,3 +209,11 @@ def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.Co
         text=True,
         timeout=timeout,
     )
+
+
+def every_purpose() -> dict[str, Distribution]:
+    """Every random purpose a run can draw: the engine's, the market's and every lever's."""
+    purposes = dict(ENGINE_PURPOSES) | {"conflict": "uniform", "return": "uniform"}
+    for cls in registry.components():
+        purposes |= cls.purposes
+    return purposes

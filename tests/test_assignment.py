@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sim
-from sim.assignment import (
+from sim.pilot.assignment import (
     allocation_counts,
     clustered,
     eligible,
@@ -18,7 +18,7 @@ from sim.assignment import (
     simple,
     stratified,
 )
-from sim.pilot_spec import Eligibility
+from sim.pilot.spec import Eligibility
 
 
 def balanced(counts: np.ndarray, shares: np.ndarray) -> bool:

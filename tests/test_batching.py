@@ -1,4 +1,4 @@
-"""Replications run in batches (sim.runner.run_replications, sim.world.join_worlds).
+"""Replications run in batches (sim.runs.runner.run_replications, sim.world.stacking.stack_worlds).
 
 A batch joins several replications' worlds and random draws into one
 vectorized pass. Every replication's result must equal its run alone bit for
@@ -16,14 +16,14 @@ import pytest
 from helpers import SCENARIOS, SMALL, load_small
 
 import sim
-import sim.runner
-from sim.runner import BATCH_ROWS, batches, run_replication, run_replications
-from sim.world import join_worlds, stack_worlds
+import sim.runs.runner
+from sim.runs.runner import BATCH_ROWS, batches, run_replication, run_replications
+from sim.world.stacking import stack_worlds
 
 ARM_FIELDS = ("totals", "series", "quarterly_active_share", "top20_revenue_share", "tiers")
 
 
-def assert_same_output(alone: sim.runner.ReplicationOutput, batched) -> None:
+def assert_same_output(alone: sim.runs.runner.ReplicationOutput, batched) -> None:
     assert alone.replication == batched.replication
     assert list(alone.arms) == list(batched.arms)
     for label, arm in alone.arms.items():
@@ -52,14 +52,14 @@ def test_the_budget_binds_in_every_replication_of_a_batch() -> None:
     spec = load_small("budget_capped", "design.guardrails.budget=2000")
     arms = {"design": spec.design}
     for output in run_replications(spec, arms, spec.seed, [0, 1, 2]):
-        rewards = output.arms["design"].totals[:, sim.runner.TOTALS.index("rewards")].sum()
+        rewards = output.arms["design"].totals[:, sim.runs.runner.TOTALS.index("rewards")].sum()
         assert rewards == pytest.approx(2_000.0)
 
 
 def test_results_do_not_depend_on_the_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = load_small("manager_outreach")
     whole = sim.run_scenario(spec, replications=4)
-    monkeypatch.setattr(sim.runner, "BATCH_ROWS", 1)  # one replication per batch
+    monkeypatch.setattr(sim.runs.runner, "BATCH_ROWS", 1)  # one replication per batch
     alone = sim.run_scenario(spec, replications=4)
     assert whole.runs.equals(alone.runs)
     assert whole.timeseries.equals(alone.timeseries)
@@ -80,32 +80,35 @@ def test_a_joined_world_holds_each_world_in_its_blocks() -> None:
     spec = load_small("quickstart")
     worlds = [sim.build_world(spec, r) for r in (3, 1)]
     stacked = stack_worlds(worlds, 2)
-    assert stacked.copies == 4 and stacked.replicas == 2
+    assert stacked.layout.copies == 4 and stacked.layout.replicas == 2
     n = sum(SMALL.values())
     for copy in range(4):
-        rows = stacked.copy == copy
+        rows = stacked.layout.copy == copy
         world = worlds[copy % 2]
         np.testing.assert_array_equal(stacked.size[rows], world.size)
-        for name, values in vars(world.traits).items():
+        for name in world.traits.names:
+            values = getattr(world.traits, name)
             np.testing.assert_array_equal(getattr(stacked.traits, name)[rows], values)
         np.testing.assert_array_equal(stacked.prior_revenue[:, rows], world.prior_revenue)
         np.testing.assert_array_equal(stacked.start.status[rows], world.start.status)
         np.testing.assert_array_equal(
             stacked.pipeline.open_expected[rows], world.pipeline.open_expected
         )
-        np.testing.assert_array_equal(stacked.source_row[rows] - (copy % 2) * n, np.arange(n))
-        np.testing.assert_array_equal(stacked.replica[rows], copy % 2)
+        np.testing.assert_array_equal(
+            stacked.layout.source_row[rows] - (copy % 2) * n, np.arange(n)
+        )
+        np.testing.assert_array_equal(stacked.layout.replica[rows], copy % 2)
     for week in range(worlds[0].pipeline.ring_weeks):
         due = stacked.pipeline.due(week)
         for copy in range(4):
             np.testing.assert_array_equal(
-                due[stacked.copy == copy], worlds[copy % 2].pipeline.due(week)
+                due[stacked.layout.copy == copy], worlds[copy % 2].pipeline.due(week)
             )
 
 
 def test_a_model_refuses_a_world_of_other_replications() -> None:
     spec = load_small("quickstart")
-    joined = join_worlds([sim.build_world(spec, r) for r in (0, 1)])
+    joined = stack_worlds([sim.build_world(spec, r) for r in (0, 1)], 1)
     with pytest.raises(ValueError, match="holds 2 replications"):
         sim.PartnerProgramModel(spec, replication=0, world=joined)
     with pytest.raises(ValueError, match="joined world"):
@@ -132,6 +135,6 @@ def test_a_batch_frees_its_arrays_without_the_cyclic_collector() -> None:
 
 def test_only_unstacked_worlds_are_joined_or_stacked() -> None:
     spec = load_small("quickstart")
-    joined = join_worlds([sim.build_world(spec, r) for r in (0, 1)])
+    joined = stack_worlds([sim.build_world(spec, r) for r in (0, 1)], 1)
     with pytest.raises(ValueError, match="unstacked worlds"):
         stack_worlds([joined], 2)

@@ -1,4 +1,4 @@
-"""The default population reproduces DESIGN.md "Population" (behaviour check 10)."""
+"""The default population reproduces finding 10 of docs/model.md (behaviour check 10)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.runner import top_share
+from sim.runs.runner import top_share
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Engagement channels (sim/channels.py): cadence, targeting, capacity, opt-outs, cost.
+"""Engagement channels (sim/levers/nudges.py): cadence, targeting, capacity, opt-outs, cost.
 
 The channel components are built directly on a tiny world (6 resellers, 3
 integrators, 2 alliances) and asked whom they contact; model runs check that
@@ -15,10 +15,10 @@ import pytest
 from helpers import load_small, outcome, outlook
 
 import sim
-from sim.channels import STRENGTH, Channel
-from sim.incentives import PeriodReward
-from sim.levers import Bonus, Nudge, Program
-from sim.program import build_program
+from sim.levers.bonus import Bonus
+from sim.levers.build import build_component, build_program
+from sim.levers.nudges import STRENGTH, Channel, Nudge
+from sim.scenario.program import Program
 
 TINY = {"reseller": 6, "integrator": 3, "alliance": 2}
 N = 11
@@ -31,7 +31,7 @@ def world() -> sim.World:
 
 def channel(world: sim.World, audience: np.ndarray | None = None, **spec: Any) -> Channel:
     lever = Nudge.model_validate({"type": "email", **spec})
-    return Channel(lever, world, np.ones(N, dtype=bool) if audience is None else audience)
+    return build_component(lever, world, np.ones(N, dtype=bool) if audience is None else audience)
 
 
 def rows(*index: int) -> np.ndarray:
@@ -115,7 +115,7 @@ def test_manager_capacity_calls_the_largest_partners_first(world) -> None:
 
 def test_near_threshold_gap_from_a_period_reward(world) -> None:
     bonus = Bonus.model_validate({"type": "bonus", "threshold": 10_000, "amount": 500})
-    reward = PeriodReward(bonus, world, np.ones(N, dtype=bool))
+    reward = build_component(bonus, world, np.ones(N, dtype=bool))
     booked = np.zeros(N)
     booked[:4] = [8_000.0, 5_000.0, 9_900.0, 12_000.0]
     reward.record(0, outcome(booked))
@@ -170,9 +170,8 @@ def test_calls_near_a_threshold_go_to_the_biggest_such_partners(capacity: int) -
     # same as ranking every partner near a threshold by size and keeping ``capacity``.
     n = 6_000
     rng = np.random.default_rng(capacity)
-    world = SimpleNamespace(
-        size=rng.lognormal(size=n), partners=n, replicas=1, spans=lambda rows: [slice(0, n)]
-    )
+    layout = SimpleNamespace(replicas=1, spans=lambda rows: [slice(0, n)])
+    world = SimpleNamespace(size=rng.lognormal(size=n), partners=n, layout=layout)
     lever = Nudge.model_validate(
         {
             "type": "call",
@@ -182,7 +181,7 @@ def test_calls_near_a_threshold_go_to_the_biggest_such_partners(capacity: int) -
             "cost_per_contact": 60,
         }
     )
-    call = Channel(lever, world, np.ones(n, dtype=bool))
+    call = build_component(lever, world, np.ones(n, dtype=bool))
     reachable = rng.random(n) < 0.9
     shortfall = np.where(rng.random(n) < 0.2, rng.uniform(-0.1, 0.5, n), np.inf)
     sent = call.contacts(0, reachable, np.zeros(n, dtype=bool), lambda r: shortfall[r], np.zeros(n))

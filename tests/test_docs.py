@@ -28,7 +28,8 @@ from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
 
 from agents import ARCHETYPES, PartnerParams
-from sim import scenario as schema
+from sim.scenario import registry, schema
+from sim.scenario.program import Lever
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_MD = ROOT / "docs" / "model.md"
@@ -51,12 +52,14 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
 
 
 def section_models() -> list[type[BaseModel]]:
-    """Every section model reachable from ``Scenario``, except the behaviour parameters.
+    """Every section model reachable from ``Scenario`` and every registered lever's schema.
 
-    New sections and mechanics are found automatically, so they must be documented.
+    The behaviour parameters have their own tables. New sections and levers
+    are found automatically, so they must be documented.
     """
     seen: list[type[BaseModel]] = []
-    todo: list[type[BaseModel]] = [schema.Scenario]
+    levers = [registry.schema_for(tag) for tag in registry.lever_tags()]
+    todo: list[type[BaseModel]] = [schema.Scenario, *dict.fromkeys(m for m in levers if m)]
     while todo:
         model = todo.pop(0)
         if model in seen:
@@ -64,7 +67,7 @@ def section_models() -> list[type[BaseModel]]:
         seen.append(model)
         for info in model.model_fields.values():
             todo += _models_in(info.annotation)
-    return [m for m in seen if not issubclass(m, PartnerParams) and m is not schema.Behaviour]
+    return [m for m in seen if not issubclass(m, PartnerParams) and m is not Lever]
 
 
 # -- reading markdown tables ------------------------------------------------------------
@@ -235,6 +238,8 @@ def documented_default(info: FieldInfo) -> list[str] | float | None:
         return ["null"]
     if isinstance(value, BaseModel):
         return None
+    if isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):
+        return None  # per-archetype sections (behaviour) have tables of their own
     if isinstance(value, dict):
         return [f"{key}: {num(v)}" for key, v in value.items()]
     if isinstance(value, list):

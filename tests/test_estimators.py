@@ -10,7 +10,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from sim.estimators import (
+from sim.pilot.estimators import (
     Sample,
     cuped,
     diff_in_diff,

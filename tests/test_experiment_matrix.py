@@ -9,19 +9,13 @@ import pytest
 from helpers import SCENARIOS, run_cli
 
 import sim
-from sim.experiment_matrix import (
-    OVERALL,
-    MatrixDesign,
-    build_cells,
-    estimable_terms,
-    estimate_terms,
-    run_cells,
-    run_matrix,
-    term_name,
-)
-from sim.loading import ScenarioError
-from sim.pilot_spec import pilot_spec
-from sim.simulated_pilots import PilotPlan, draw_pilot, pilot_world
+from sim.pilot.matrix import OVERALL, estimate_terms, run_matrix
+from sim.pilot.matrix_design import MatrixDesign, build_cells, estimable_terms, run_cells, term_name
+from sim.pilot.plan import PilotPlan
+from sim.pilot.spec import pilot_spec
+from sim.pilot.worlds import draw_pilot, pilot_world
+from sim.scenario.fields import for_archetype
+from sim.scenario.loading import ScenarioError
 
 #: The shipped matrix on 216 partners over 13 weeks.
 SMALL_MATRIX = (
@@ -56,8 +50,10 @@ def test_cells_apply_each_level_to_the_base_design() -> None:
     changed = by_name["reward=marginal, thresholds=high, email=on"]
     ladder, email = changed.mechanics
     assert ladder.basis == "marginal" and email.type == "email"
-    assert ladder.tiers[1].threshold_for("reseller") == 10000
-    assert scenario.design.mechanics[0].tiers[1].threshold_for("reseller") == 5000  # untouched
+    assert for_archetype(ladder.tiers[1].threshold, "reseller") == 10000
+    assert (
+        for_archetype(scenario.design.mechanics[0].tiers[1].threshold, "reseller") == 5000
+    )  # untouched
     assert [term_name(t) for t in design.terms] == [
         "reward", "thresholds", "email", "reward:thresholds", "reward:email",
         "thresholds:email", "reward:thresholds:email",

@@ -1,4 +1,4 @@
-"""The guardrail ledger (sim/ledger.py): budget, deferral, forfeiture, clawback, identities.
+"""The guardrail ledger (sim/levers/guardrails.py): budget, deferral, forfeiture, clawback.
 
 Values are computed by hand on a few partners; the accounting identity
 ``accrued == paid + deferred + forfeited`` is checked at every week of a long
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.ledger import Ledger
-from sim.levers import Guardrails
+from sim.levers.guardrails import Ledger
+from sim.scenario.program import Guardrails
 
 
 def ledger(partners: int = 3, **guardrails: Any) -> Ledger:
@@ -47,7 +47,7 @@ def test_budget_is_pro_rata_in_the_week_it_runs_out_and_stops_accruals() -> None
     np.testing.assert_allclose(book.accrue(0, money(300, 300, 0), zero), money(300, 300, 0))
     # 800 asked, 400 left: every partner gets half of what it earned
     np.testing.assert_allclose(book.accrue(1, money(400, 200, 200), zero), money(200, 100, 100))
-    assert book.budget_left == 0.0 and not book.open
+    assert book.left.sum() == 0.0 and not book.open
     np.testing.assert_allclose(book.accrue(2, money(50, 0, 0), zero), 0.0)
     np.testing.assert_allclose(book.accrued, money(500, 400, 100))
     assert book.accrued.sum() == pytest.approx(1_000.0)
@@ -58,7 +58,7 @@ def test_budget_is_pro_rata_in_the_week_it_runs_out_and_stops_accruals() -> None
 def test_exact_budget_is_not_scaled() -> None:
     book = ledger(budget=600)
     np.testing.assert_allclose(book.accrue(0, money(300, 300, 0), np.zeros(3)), money(300, 300, 0))
-    assert book.budget_left == 0.0
+    assert book.left.sum() == 0.0
 
 
 @pytest.mark.parametrize("periods", [1, 2])
@@ -165,8 +165,8 @@ def test_each_joined_world_has_its_own_budget() -> None:
     paid = book.accrue(0, money(800, 800, 200, 200), zero)
     np.testing.assert_allclose(paid, money(500, 500, 200, 200))
     np.testing.assert_allclose(book.left, money(0, 600))
-    assert book.budget_left == 600.0 and book.open
+    assert book.left.sum() == 600.0 and book.open
     # a reward dollar is worth nothing in the spent world only
     np.testing.assert_allclose(book.perceived_share(np.ones(4)), money(0, 0, 1, 1))
     np.testing.assert_allclose(book.accrue(1, money(100, 0, 700, 0), zero), money(0, 0, 600, 0))
-    assert book.budget_left == 0.0 and not book.open
+    assert book.left.sum() == 0.0 and not book.open

@@ -1,7 +1,7 @@
 """Money flows of every lever, computed by hand on a tiny world.
 
 Each test builds one run-time component from a lever (a pydantic model from
-``sim.levers``), feeds it hand-made weekly outcomes with ``record`` and reads
+``sim.scenario.program``), feeds it hand-made weekly outcomes with ``record`` and reads
 what ``settle`` (rewards) and ``costs`` (other program costs) return, the way
 the model's week does. The world has 6 resellers (rows 0-5), 3 integrators
 (rows 6-8) and 2 alliances (rows 9-10); tests that need a particular prior
@@ -20,26 +20,23 @@ from helpers import outlook
 
 import sim
 from agents import CHURNED
-from sim.components import Boosts, Outcome
-from sim.enablement import CertificationProgram, MarketingFund, Registration
-from sim.incentives import Milestones, PeriodReward, RecognitionProgram, SpiffReward, TierLadder
-from sim.ledger import Ledger
-from sim.levers import (
-    Accelerator,
-    Bonus,
-    Certification,
-    DealRegistration,
-    GrowthRebate,
-    Guardrails,
-    MarketDevelopmentFund,
-    Milestone,
-    Recognition,
-    Spiff,
-    TieredRebate,
-    TierStatus,
-)
-from sim.program import build_program
-from sim.scenario import Program
+from sim.levers.accelerator import Accelerator
+from sim.levers.bonus import Bonus
+from sim.levers.build import build_component, build_program
+from sim.levers.certification import Certification
+from sim.levers.deal_registration import DealRegistration
+from sim.levers.effects import Boosts, Outcome
+from sim.levers.growth_rebate import GrowthRebate
+from sim.levers.guardrails import Ledger
+from sim.levers.mdf import MarketDevelopmentFund, MarketingFund
+from sim.levers.milestone import Milestone, Milestones
+from sim.levers.period_reward import PeriodReward
+from sim.levers.rebate_ladder import TieredRebate
+from sim.levers.recognition import Recognition
+from sim.levers.roles import MdfAccrual
+from sim.levers.spiff import Spiff
+from sim.levers.tier_status import TierLadder, TierStatus
+from sim.scenario.program import Guardrails, Program
 
 N = 11
 ALIVE = np.ones(N, dtype=bool)  # nobody has churned
@@ -89,9 +86,10 @@ def outcome(
         revenue=per_partner(revenue),
         deals=won,
         registered=per_partner(registered),
-        certified=per_partner(certified, bool),
-        first_win=won > 0,
-        marketing=per_partner(marketing),
+        contributed={
+            "certified": per_partner(certified, bool),
+            "marketing": per_partner(marketing),
+        },
     )
 
 
@@ -118,7 +116,7 @@ def period_reward(world: sim.World, spec: dict[str, Any], audience: Any = None) 
         "accelerator": Accelerator,
         "bonus": Bonus,
     }[spec["type"]].model_validate(spec)
-    return PeriodReward(lever, world, everyone() if audience is None else audience)
+    return build_component(lever, world, everyone() if audience is None else audience)
 
 
 LADDER = [
@@ -249,7 +247,9 @@ def test_tier_status_on_points(world) -> None:
         "scorecard": SCORECARD,
         "tiers": [{"name": "silver", "threshold": 25, "rebate_rate": 0.02}],
     }
-    ladder = TierLadder(TierStatus.model_validate(spec), with_prior(world, [0.0] * 4), everyone())
+    ladder = build_component(
+        TierStatus.model_validate(spec), with_prior(world, [0.0] * 4), everyone()
+    )
     ladder.record(0, outcome(revenue=5_000.0, certified=rows(3)))  # 25 points for row 3 only
     ladder.settle(12, final=False)
     np.testing.assert_array_equal(ladder.level, rows(3).astype(int))
@@ -395,7 +395,7 @@ def test_annual_bonus_per_archetype(world) -> None:
 
 def milestone(world: sim.World, event: str, amount: Any = 250.0) -> Milestones:
     spec = Milestone.model_validate({"type": "milestone", "event": event, "amount": amount})
-    return Milestones(spec, world, everyone())
+    return build_component(spec, world, everyone())
 
 
 def test_first_deal_only_for_partners_without_prior_revenue(world) -> None:
@@ -438,7 +438,7 @@ def test_spiff_pays_per_line_deal_inside_its_window(world) -> None:
         "start_week": 2,
         "end_week": 5,
     }
-    spiff = SpiffReward(Spiff.model_validate(spec), world, ~rows(10))
+    spiff = build_component(Spiff.model_validate(spec), world, ~rows(10))
     paid = []
     for week in range(8):
         spiff.record(week, outcome(deals=2.0))
@@ -452,31 +452,49 @@ def test_spiff_pays_per_line_deal_inside_its_window(world) -> None:
 # -- co-marketing funds (MDF) ----------------------------------------------------------------
 
 
+class TierRates(MdfAccrual):
+    """Stands in for the tiers partners hold: their MDF accrual rates."""
+
+    def __init__(self, rates: np.ndarray) -> None:
+        self.rates = rates
+
+    @property
+    def accrues_mdf(self) -> bool:
+        return bool(self.rates.any())
+
+    def mdf_rate(self) -> np.ndarray:
+        return self.rates
+
+
 def fund(world: sim.World, tier_rates: list | None = None, **spec: Any) -> MarketingFund:
     lever = MarketDevelopmentFund.model_validate({"type": "mdf", **spec})
-    return MarketingFund(
-        lever, with_prior(world, [0, 0, 0, 10_000.0]), everyone(), tier_rates or []
-    )
+    mdf = build_component(lever, with_prior(world, [0, 0, 0, 10_000.0]), everyone())
+    assert isinstance(mdf, MarketingFund)
+    mdf.link(tier_rates or [])
+    return mdf
+
+
+def claims(u: np.ndarray) -> dict[str, np.ndarray]:
+    return {"mdf_claim": u}
 
 
 def test_mdf_accrues_on_last_quarter_and_reimburses_claims(world) -> None:
     mdf = fund(world, accrual_rate=0.02, co_investment=0.5)
     np.testing.assert_allclose(mdf.balance, 200.0)  # 2% of last year's last quarter
-    mdf.claim(0, np.where(rows(0, 1), 0.0, 1.0), ALIVE)  # u = 1 never claims
-    week = outcome()
-    mdf.record(0, week)
+    mdf.decide(0, claims(np.where(rows(0, 1), 0.0, 1.0)), ALIVE)  # u = 1 never claims
     # we reimburse the claim; the partner co-invests as much again (spend = claim / (1 - 0.5))
-    np.testing.assert_allclose(week.marketing, np.where(rows(0, 1), 400.0, 0.0))
+    np.testing.assert_allclose(mdf.contribute(0)["marketing"], np.where(rows(0, 1), 400.0, 0.0))
+    mdf.record(0, outcome())
     np.testing.assert_allclose(mdf.settle(0, final=False), np.where(rows(0, 1), 200.0, 0.0))
     np.testing.assert_allclose(mdf.balance, np.where(rows(0, 1), 0.0, 200.0))
-    mdf.claim(1, np.zeros(N), ALIVE)
+    mdf.decide(1, claims(np.zeros(N)), ALIVE)
     np.testing.assert_allclose(mdf.settle(1, final=False), np.where(rows(0, 1), 0.0, 200.0))
 
 
 def test_unused_mdf_expires_at_the_period_end(world) -> None:
     mdf = fund(world, accrual_rate=0.02)
     for week in range(QUARTER):
-        mdf.claim(week, np.where(rows(0), 0.0, 1.0), ALIVE)  # only row 0 claims
+        mdf.decide(week, claims(np.where(rows(0), 0.0, 1.0)), ALIVE)  # only row 0 claims
         mdf.record(week, outcome(1_000.0))
         mdf.settle(week, final=False)
     # the new period's funds replace the old balance: 2% of 13,000, nothing carried over
@@ -488,7 +506,7 @@ def test_unused_mdf_expires_at_the_period_end(world) -> None:
 
 
 def test_tier_mdf_rates_add_to_the_accrual(world) -> None:
-    mdf = fund(world, tier_rates=[lambda: np.where(rows(2), 0.01, 0.0)], accrual_rate=0.02)
+    mdf = fund(world, tier_rates=[TierRates(np.where(rows(2), 0.01, 0.0))], accrual_rate=0.02)
     np.testing.assert_allclose(mdf.balance, np.where(rows(2), 300.0, 200.0))
 
 
@@ -501,7 +519,7 @@ def test_a_ladder_with_mdf_rates_funds_an_mdf_of_its_own(world) -> None:
     program = Program.model_validate({"mechanics": [spec]})
     parts = build_program(program, with_prior(world, [0.0, 0.0, 0.0, 20_000.0]), everyone())
     ladder, mdf = parts.components
-    assert parts.funds == [mdf] and mdf.spec.accrual_rate == 0.0
+    assert parts.playing(MarketingFund) == [mdf] and mdf.spec.accrual_rate == 0.0
     np.testing.assert_allclose(mdf.balance, 0.02 * 20_000.0)  # silver from last year
     for week in range(QUARTER):  # in the model's order: the fund records first, settles last
         week_outcome = outcome(5_000.0 if week == 0 else 0.0)
@@ -543,7 +561,7 @@ def test_mdf_spend_yields_leads_after_the_lag_with_diminishing_returns(world) ->
     mdf = fund(world, co_investment=0.5)
     lifts = []
     for week in range(6):
-        mdf.claim(week, np.where(rows(0) & (week == 0), 0.0, 1.0), ALIVE)
+        mdf.decide(week, claims(np.where(rows(0) & (week == 0), 0.0, 1.0)), ALIVE)
         boosts = Boosts()
         mdf.boost(week, boosts)
         lifts.append(boosts.flow[0])
@@ -574,14 +592,14 @@ def test_full_co_investment_is_rejected_or_finite(world) -> None:
     except ValueError:
         return
     with np.errstate(all="ignore"):
-        mdf.claim(0, np.zeros(N), ALIVE)
+        mdf.decide(0, claims(np.zeros(N)), ALIVE)
     assert np.isfinite(mdf.spend).all()
 
 
 def test_mdf_utilization_counts_only_funds_claimable_within_the_horizon(world) -> None:
     mdf = fund(world)
     for week in range(QUARTER):
-        mdf.claim(week, np.zeros(N), ALIVE)
+        mdf.decide(week, claims(np.zeros(N)), ALIVE)
         mdf.record(week, outcome(1_000.0))
         mdf.settle(week, final=week == QUARTER - 1)
     assert mdf.utilization() == pytest.approx(1.0)
@@ -598,7 +616,7 @@ def test_deal_registration_costs_per_registration_and_sets_the_boosts(world) -> 
         "approval_weeks": 2,
         "cost_per_registration": 25,
     }
-    registration = Registration(DealRegistration.model_validate(spec), world, ~rows(9, 10))
+    registration = build_component(DealRegistration.model_validate(spec), world, ~rows(9, 10))
     registration.record(0, outcome(registered=np.arange(N, dtype=float)))
     np.testing.assert_allclose(registration.costs(0), 25.0 * np.where(rows(9, 10), 0, np.arange(N)))
     boosts = Boosts()
@@ -624,17 +642,16 @@ def test_certification_training_cost_and_boosts(world) -> None:
         "deal_size_boost": 0.1,
         "cost_per_certification": 1_500,
     }
-    program = CertificationProgram(Certification.model_validate(spec), world, ~rows(2))
+    program = build_component(Certification.model_validate(spec), world, ~rows(2))
     alive = ~rows(1)  # row 1 has churned: it never starts
     effort, costs, certified = [], [], []
     for week in range(7):
-        program.decide(np.full(N, 0.0 if week == 0 else 1.0), alive)  # all start in week 0
+        u = np.full(N, 0.0 if week == 0 else 1.0)
+        program.decide(week, {"certify": u}, alive)  # all start in week 0
         boosts = Boosts()
         program.boost(week, boosts)
         effort.append(boosts.effort[0])
-        week_outcome = outcome()
-        program.record(week, week_outcome)
-        certified.append(week_outcome.certified[0])
+        certified.append(program.contribute(week)["certified"][0])
         costs.append(program.costs(week))
     # training diverts a quarter of effort in weeks 0-3; certified in week 4, paid then
     np.testing.assert_allclose(effort, [0.75] * 4 + [1.0] * 3)
@@ -645,7 +662,7 @@ def test_certification_training_cost_and_boosts(world) -> None:
     program.boost(7, boosts)
     np.testing.assert_allclose(boosts.win_rate, np.where(~rows(1, 2), 0.15, 0.0))
     np.testing.assert_allclose(boosts.deal_size, np.where(~rows(1, 2), 0.1, 0.0))
-    program.decide(np.zeros(N), everyone())  # certified partners do not train again
+    program.decide(7, {"certify": np.zeros(N)}, everyone())  # certified: no training again
     assert program.training_left[0] == 0
 
 
@@ -660,7 +677,7 @@ def test_badges_cost_per_award_and_give_priority_access(world) -> None:
         "priority_access": 0.05,
         "cost_per_award": 50,
     }
-    badge = RecognitionProgram(Recognition.model_validate(spec), world, ~rows(6))
+    badge = build_component(Recognition.model_validate(spec), world, ~rows(6))
     revenue = np.full(N, 60_000.0)
     badge.record(0, outcome(revenue))
     assert badge.settle(11, final=False) is None and badge.costs(11) is None
@@ -675,7 +692,7 @@ def test_badges_cost_per_award_and_give_priority_access(world) -> None:
 
 def test_leaderboard_top_n_per_archetype(world) -> None:
     spec = {"type": "recognition", "kind": "leaderboard", "top": 2}
-    board = RecognitionProgram(Recognition.model_validate(spec), world, everyone())
+    board = build_component(Recognition.model_validate(spec), world, everyone())
     revenue = np.array([5, 9, 1, 7, 0, 3, 2, 8, 4, 6, 0], dtype=float) * 1_000
     board.record(0, outcome(revenue))
     board.settle(12, final=False)
@@ -686,7 +703,7 @@ def test_leaderboard_top_n_per_archetype(world) -> None:
 
 def test_only_responders_raise_effort(world) -> None:
     spec = {"type": "recognition", "kind": "leaderboard", "top": 3}
-    board = RecognitionProgram(
+    board = build_component(
         Recognition.model_validate(spec), replace(world, responder=rows(0, 5, 8)), ~rows(8)
     )
     boosts = Boosts()
@@ -723,7 +740,7 @@ STATUS = {
 
 def status_ladder(world: sim.World, last_quarter: float = 0.0, **extra: Any) -> TierLadder:
     spec = TierStatus.model_validate({**STATUS, **extra})
-    return TierLadder(spec, with_prior(world, [0.0, 0.0, 0.0, last_quarter]), everyone())
+    return build_component(spec, with_prior(world, [0.0, 0.0, 0.0, last_quarter]), everyone())
 
 
 def test_tier_held_from_last_years_last_quarter(world) -> None:
@@ -748,11 +765,8 @@ def test_without_grace_demotion_is_immediate_and_costs_engagement(world) -> None
     ladder = status_ladder(world, 60_000.0, grace_periods=0)
     list(settle_periods(ladder, [0.0]))
     assert (ladder.level == 1).all()  # one tier down, not to the tier earned (none)
-    engagement = np.ones(N)
-    ladder.after_settle(engagement)
-    np.testing.assert_allclose(engagement, 1.0 - 2 * world.traits.demotion_penalty)
-    ladder.after_settle(engagement)  # applied once
-    np.testing.assert_allclose(engagement, 1.0 - 2 * world.traits.demotion_penalty)
+    np.testing.assert_allclose(ladder.engagement_shock(), 1.0 - 2 * world.traits.demotion_penalty)
+    assert ladder.engagement_shock() is None  # applied once
 
 
 def test_tier_benefits_and_mdf_rate(world) -> None:

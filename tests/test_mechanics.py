@@ -24,9 +24,9 @@ from helpers import (
 from scipy import integrate, stats
 
 import sim
-from sim.incentives import TierLadder
-from sim.program import build_program
-from sim.schedule import Schedule
+from sim.levers.build import build_program
+from sim.levers.schedule import Schedule
+from sim.levers.tier_status import TierLadder
 
 LADDER = [(0, 0.0), (10_000, 0.02), (50_000, 0.05)]
 
@@ -123,7 +123,7 @@ def test_applies_to_allows_missing_thresholds_for_excluded_archetypes():
 
 def test_cap_limits_the_payout_per_period():
     scenario = design_scenario({**ladder([(0, 0.1)]), "cap": 500.0})
-    (rule,) = build_program(scenario.design, sim.build_world(scenario, 0)).period_rewards
+    (rule,) = build_program(scenario.design, sim.build_world(scenario, 0)).timed_rewards
     sales = np.linspace(0, 10_000, rule.measure.size)
     np.testing.assert_allclose(pay(rule, sales), np.minimum(0.1 * sales, 500.0))
 
@@ -346,6 +346,6 @@ def test_audience_restricts_every_mechanic():
     world = sim.build_world(scenario, 0)
     audience = np.arange(world.partners) % 3 == 0
     parts = build_program(scenario.design, world, audience)
-    (rule,), (channel,) = parts.period_rewards, parts.channels
+    (rule,), (channel,) = parts.timed_rewards, parts.channels
     np.testing.assert_allclose(pay(rule, full(world, 1_000.0)), np.where(audience, 20.0, 0.0))
     np.testing.assert_array_equal(send(channel, 0, np.ones(world.partners, dtype=bool)), audience)

@@ -10,7 +10,7 @@ from helpers import SMALL, design_scenario, email, ladder, load_small, quiet_beh
 
 import sim
 from agents import ACTIVE, CHURNED, DORMANT
-from sim.state import MONEY
+from sim.world.state import MONEY
 
 COL = {name: i for i, name in enumerate(sim.SERIES)}
 COSTS = ("program_cost", "rewards", "contact_cost", "other_cost", "discounts")
@@ -248,19 +248,3 @@ def test_opt_outs_only_reduce_contacts():
 def test_model_rejects_a_negative_seed():
     with pytest.raises(ValueError, match="rng"):
         sim.PartnerProgramModel(load_small("base"), rng=-1)
-
-
-def test_status_codes_are_those_the_lifecycle_arithmetic_assumes() -> None:
-    # PartnerProgramModel._lifecycle computes the status as dormant + churn + 2 x churned.
-    from agents import ACTIVE, CHURNED, DORMANT
-
-    assert (ACTIVE, DORMANT, CHURNED) == (0, 1, 2)
-
-
-@pytest.mark.parametrize("stacked", [1, 10**9])
-def test_weekly_series_do_not_depend_on_how_columns_are_batched(monkeypatch, stacked) -> None:
-    """Columns summed one at a time (large populations) or stacked (small) agree exactly."""
-    scenario = load_small("quickstart", "seed=4", "horizon_weeks=14")
-    plain = sim.PartnerProgramModel(scenario).run().series
-    monkeypatch.setattr(sim.model, "_STACKED_NUMBERS", stacked)
-    np.testing.assert_array_equal(sim.PartnerProgramModel(scenario).run().series, plain)

@@ -18,10 +18,10 @@ from optuna.trial import TrialState
 
 import sim
 from optimize import BadSetting, Evaluator, optimize, read_search, save_result
-from optimize.objective import WORKER_ATTR, Objective
-from optimize.storage import recover_stale_trials
-from optimize.study import make_pruner
-from sim.stats import mean_ci
+from optimize.search.objective import WORKER_ATTR, Objective
+from optimize.search.storage import recover_stale_trials
+from optimize.search.study import make_pruner
+from sim.runs.stats import mean_ci
 
 SMALL = {"reseller": 40, "integrator": 12, "alliance": 4}
 PARAMS: list[dict[str, Any]] = [
@@ -157,7 +157,7 @@ def test_cvar_is_the_mean_of_the_worst_members(tmp_path: Path) -> None:
         elasticity = member["behaviour.reseller.effort_elasticity"]
         raw = design.model_dump(mode="json")
         raw["behaviour"]["reseller"]["effort_elasticity"] = elasticity
-        variant = sim.loading.validate_scenario(raw, "member")
+        variant = sim.scenario.loading.validate_scenario(raw, "member")
         means.append(
             sim.run_scenario(variant, seed=7, replications=2).summary["total"]["net_lift"].mean
         )

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from optuna.trial import FixedTrial
 
 import sim
-from optimize.settings import read_search
-from optimize.space import ChoiceParam, FloatParam, IntParam, LadderParam, LeverParam, SearchSpace
-from sim.loading import ScenarioError
+from optimize.search.params import ChoiceParam, FloatParam, IntParam, LadderParam, LeverParam
+from optimize.search.settings import read_search
+from optimize.search.space import SearchSpace
+from sim.scenario.loading import ScenarioError
 
 QUICKSTART = SCENARIOS / "quickstart.yaml"
 ARCHETYPES = ("reseller", "integrator", "alliance")
@@ -65,7 +66,7 @@ SEARCH: dict[str, Any] = {
 def scenario_with_search(search: dict[str, Any]) -> sim.Scenario:
     raw = sim.load_scenario(QUICKSTART).model_dump(mode="json")
     raw["search"] = search
-    return sim.loading.validate_scenario(raw, "test.yaml")
+    return sim.scenario.loading.validate_scenario(raw, "test.yaml")
 
 
 def space_of(search: dict[str, Any]) -> SearchSpace:

@@ -10,10 +10,12 @@ import pytest
 from helpers import SCENARIOS, run_cli
 
 import sim
-from sim.loading import ScenarioError
-from sim.pilot import run_pilot
-from sim.pilot_spec import pilot_spec
-from sim.simulated_pilots import PilotPlan, pilot_world, potential_outcomes, simulate
+from sim.pilot.plan import PilotPlan
+from sim.pilot.planning import run_pilot
+from sim.pilot.simulated import simulate
+from sim.pilot.spec import pilot_spec
+from sim.pilot.worlds import pilot_world, potential_outcomes
+from sim.scenario.loading import ScenarioError
 
 #: A small version of scenarios/pilot_rebate.yaml: 190 partners, 100 in the pilot.
 SMALL_PILOT = (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from sim import pilot_spec as schema
+from sim.pilot import spec as schema
 
 PILOT_MD = Path(__file__).resolve().parents[1] / "docs" / "pilot.md"
 MODELS = (

@@ -1,4 +1,4 @@
-"""Per-block pipeline rings (sim/pipeline.py) hold exactly what one long ring would."""
+"""Per-block pipeline rings (sim/world/pipeline.py) hold exactly what one long ring would."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.pipeline import Opportunities, Pipeline
-from sim.world import ring_weeks, stack_world
+from sim.world.pipeline import Opportunities, Pipeline, ring_weeks
+from sim.world.stacking import stack_worlds
 from tests.helpers import load_small
 
 BLOCKS = [(slice(0, 5), 10), (slice(5, 8), 20), (slice(8, 12), 30)]
@@ -62,7 +62,7 @@ def test_each_archetype_gets_a_ring_as_long_as_its_cycles() -> None:
 
 def test_a_stacked_world_keeps_each_archetype_in_its_ring() -> None:
     world = sim.build_world(load_small("base"), 0)
-    stacked = stack_world(world, 2)
+    stacked = stack_worlds([world], 2)
     for ring, rows, source in zip(
         stacked.pipeline.rings, stacked.slices, world.pipeline.rings, strict=True
     ):

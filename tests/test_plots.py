@@ -1,4 +1,4 @@
-"""Each figure of sim.plots on small real results: labels, artists and the numbers drawn."""
+"""Each figure of sim.report.plots on small real results: labels, artists and the numbers drawn."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 import optimize
 import sim
-from sim import plots
+from sim.report import plots
 
 REPLICATIONS = 4
 DESIGNS = ("quickstart", "quarterly_bonus", "weekly_email")
@@ -131,7 +131,7 @@ PILOT_OVERRIDES = (
 
 
 def test_power_curve_draws_each_duration(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from sim.pilot import run_pilot
+    from sim.pilot.planning import run_pilot
 
     pilot = run_pilot(
         sim.load_scenario(SCENARIOS / "pilot_rebate.yaml", list(PILOT_OVERRIDES)),

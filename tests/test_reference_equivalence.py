@@ -16,7 +16,7 @@ from helpers import BASE_YAML
 
 import sim
 from benchmarks.reference_model import LADDER, SUPPORTED_MARKET, ReferenceModel, check_supported
-from sim.scenario import Scenario
+from sim.scenario.schema import Scenario
 
 SEEDS = (11, 12, 13, 14)
 THRESHOLDS = {"reseller": 5000, "integrator": 10000, "alliance": 25000}

@@ -12,9 +12,9 @@ import pytest
 from helpers import PARTNERLAB, SCENARIOS, load_small, partners_override
 
 import sim
-from sim.cli import BadInput
-from sim.commands import save_compare, save_run
-from sim.report import build_report, money, write_report
+from sim.cli.options import BadInput
+from sim.report.html import build_report, money, write_report
+from sim.runs.folders import save_compare, save_run
 
 PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 

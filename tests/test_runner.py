@@ -9,8 +9,8 @@ from helpers import SMALL, design_scenario, email, ladder, load_small
 from scipy import stats
 
 import sim
-from sim.runner import top_share
-from sim.stats import mean_ci, ratio_ci
+from sim.runs.runner import top_share
+from sim.runs.stats import mean_ci, ratio_ci
 
 
 @pytest.fixture(scope="module")

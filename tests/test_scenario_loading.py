@@ -9,8 +9,9 @@ import pytest
 from helpers import BASE_YAML, SCENARIOS
 
 import sim
-from sim.levers import Nudge, TieredRebate
-from sim.loading import ScenarioError, deep_merge, load_scenario, parse_override
+from sim.levers.nudges import Nudge
+from sim.levers.rebate_ladder import TieredRebate
+from sim.scenario.loading import ScenarioError, deep_merge, load_scenario, parse_override
 
 
 def write(path: Path, text: str) -> Path:

@@ -1,4 +1,4 @@
-"""Reward schedules (sim/schedule.py): rewards, caps, cap points, breakpoints, the signal.
+"""Reward schedules (sim/levers/schedule.py): rewards, caps, cap points, breakpoints, the signal.
 
 Rewards are checked against values computed by hand; the marginal-reward
 signal against a numerical derivative of E[min(R(S), cap)] for S ~ Normal,
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from sim.schedule import Schedule, ladder
+from sim.levers.schedule import Schedule, ladder
 
 # tiers 0 -> 0%, 10,000 -> 2%, 50,000 -> 5%
 THRESHOLDS = [0.0, 10_000.0, 50_000.0]
@@ -231,7 +231,7 @@ def test_marginal_of_a_capped_flat_rate_stops_at_the_cap_point() -> None:
 
 
 CAP_SIGNAL_BUG = (
-    "BUG sim/schedule.py Schedule.marginal: under a cap it returns "
+    "BUG sim/levers/schedule.py Schedule.marginal: under a cap it returns "
     "(sum_k slope_k Phi(z_k) + jump terms) x P(S < S_cap), but d E[min(R, cap)]/d mean "
     "is sum_k slope_k P(T_k <= S < S_cap) + the jumps below S_cap (+ the part of a jump "
     "that reaches the cap); the product overstates the signal by "

@@ -11,7 +11,7 @@ import pytest
 from helpers import SCENARIOS, load_small, partners_override, run_cli
 
 import sim
-from optimize.sensitivity import read_section, sensitivity
+from optimize.sweeps.sensitivity import read_section, sensitivity
 from partnerlab_cli import main
 
 RATE = "design.mechanics.0.tiers.1.rate"

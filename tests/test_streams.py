@@ -7,12 +7,17 @@ import zlib
 
 import numpy as np
 import pytest
-from helpers import SMALL, design_scenario, email, ladder, load_small
+from helpers import SMALL, design_scenario, email, every_purpose, ladder, load_small
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.streams import AtRows, WeeklyDraws, purpose_key, stream
+from sim.world.streams import Distribution, WeeklyDraws, purpose_key, stream
+
+UNIFORM: Distribution = "uniform"
+#: Every purpose a run can draw: the engine's, the market's and every lever's.
+EVERY_PURPOSE = every_purpose()
+TWO: dict[str, Distribution] = {"arrival": "uniform", "deal_value": "normal"}
 
 
 def assert_same(a, b, path="world"):
@@ -27,6 +32,10 @@ def assert_same(a, b, path="world"):
             if not f.compare:  # a cache, not part of what the object is
                 continue
             assert_same(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            assert_same(a[key], b[key], f"{path}[{key!r}]")
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b), path
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
@@ -59,8 +68,8 @@ def test_purpose_key_is_crc32_not_the_salted_hash():
 
 
 def test_adding_a_purpose_does_not_shift_existing_streams():
-    everything = tuple(WeeklyDraws.PURPOSES)
-    fewer = ("arrival", "cycle", "win", "deal_value", "churn")
+    everything = EVERY_PURPOSE
+    fewer = {p: everything[p] for p in ("arrival", "cycle", "win", "deal_value", "churn")}
     old, new = WeeklyDraws(9, 2, 50, purposes=fewer), WeeklyDraws(9, 2, 50, purposes=everything)
     for _ in range(3):
         a, b = old.next_week(), new.next_week()
@@ -70,45 +79,22 @@ def test_adding_a_purpose_does_not_shift_existing_streams():
 
 
 def test_purpose_order_does_not_matter():
-    forward = WeeklyDraws(9, 2, 10, purposes=("win", "arrival", "opt_out"))
-    backward = WeeklyDraws(9, 2, 10, purposes=("opt_out", "arrival", "win"))
+    forward = WeeklyDraws(9, 2, 10, purposes=dict.fromkeys(("win", "arrival", "opt_out"), UNIFORM))
+    backward = WeeklyDraws(9, 2, 10, purposes=dict.fromkeys(("opt_out", "arrival", "win"), UNIFORM))
     a, b = forward.next_week(), backward.next_week()
     for purpose in a:
         np.testing.assert_array_equal(a[purpose], b[purpose])
 
 
-def test_unknown_purpose_is_an_error():
-    with pytest.raises(ValueError, match="unknown random purposes"):
-        WeeklyDraws(1, 0, 3, purposes=("arrival", "horoscope"))
-
-
-def test_next_weeks_equals_repeated_next_week():
-    one_by_one = WeeklyDraws(5, 3, 17)
-    weeks = [one_by_one.next_week() for _ in range(6)]
-    blocks = WeeklyDraws(5, 3, 17)
-    block = blocks.next_weeks(6)
-    for purpose, values in block.items():
-        assert values.shape == (6, 17)
-        np.testing.assert_array_equal(values, np.stack([w[purpose] for w in weeks]))
-    assert blocks.week == one_by_one.week == 5
-
-
-def test_next_weeks_and_next_week_interleave():
-    mixed = WeeklyDraws(5, 3, 4)
-    first = mixed.next_week()
-    middle = mixed.next_weeks(3)
-    last = mixed.next_week()
-    plain = WeeklyDraws(5, 3, 4)
-    expected = [plain.next_week() for _ in range(5)]
-    for purpose in first:
-        got = np.vstack([first[purpose], middle[purpose], last[purpose]])
-        np.testing.assert_array_equal(got, np.stack([e[purpose] for e in expected]))
+def test_unknown_distribution_is_an_error():
+    with pytest.raises(ValueError, match="unknown distributions"):
+        WeeklyDraws(1, 0, 3, purposes={"arrival": "uniform", "horoscope": "tarot"})  # type: ignore[dict-item]
 
 
 def test_normals_are_standard_and_uniforms_in_unit_interval():
-    draws = WeeklyDraws(1, 0, 20_000)
+    draws = WeeklyDraws(1, 0, 20_000, EVERY_PURPOSE)
     block = draws.next_week()
-    for purpose in draws.UNIFORM:
+    for purpose in [p for p, kind in EVERY_PURPOSE.items() if kind == "uniform"]:
         assert block[purpose].min() >= 0 and block[purpose].max() < 1
     z = block["deal_value"]
     assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
@@ -173,26 +159,9 @@ def test_population_is_the_same_for_any_population_draw_order(replication):
 @settings(max_examples=25, deadline=None)
 @given(rows=st.lists(st.integers(0, 29), min_size=1, max_size=80))
 def test_draws_gathered_onto_rows_are_the_drawn_rows(rows: list[int]) -> None:
-    gathered = WeeklyDraws(3, 1, 30, purposes=("arrival", "deal_value"), rows=np.array(rows))
-    drawn = WeeklyDraws(3, 1, 30, purposes=("arrival", "deal_value"))
+    gathered = WeeklyDraws(3, 1, 30, purposes=TWO, rows=np.array(rows))
+    drawn = WeeklyDraws(3, 1, 30, purposes=TWO)
     for _ in range(15):  # past the first chunk of weeks
         mine, theirs = gathered.next_week(), drawn.next_week()
         for purpose in ("arrival", "deal_value"):
             np.testing.assert_array_equal(mine[purpose], theirs[purpose][rows])
-
-
-@settings(max_examples=25, deadline=None)
-@given(rows=st.lists(st.integers(0, 59), min_size=1, max_size=80), data=st.data())
-def test_sparse_draws_at_rows_are_the_placed_draws(rows: list[int], data: st.DataObject) -> None:
-    purposes = ("arrival", "deal_value", "win")
-    placed = WeeklyDraws(3, [1, 2], 30, purposes=purposes, rows=np.array(rows))
-    sparse = WeeklyDraws(
-        3, [1, 2], 30, purposes=purposes, rows=np.array(rows), sparse=("deal_value", "win")
-    )
-    asked = np.array(data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=20)), dtype=np.intp)
-    for _ in range(15):  # past the first chunk of weeks
-        mine, theirs = sparse.next_week(), placed.next_week()
-        assert isinstance(mine["win"], AtRows)
-        for purpose in purposes:
-            np.testing.assert_array_equal(mine[purpose][asked], theirs[purpose][asked])
-            np.testing.assert_array_equal(mine[purpose][:], theirs[purpose])

@@ -8,8 +8,7 @@ import pytest
 from helpers import load_small
 
 import sim
-from optimize.sweep import sweep
-from optimize.sweep_design import (
+from optimize.sweeps.design import (
     apply_values,
     check_params,
     grid_design,
@@ -17,8 +16,9 @@ from optimize.sweep_design import (
     parse_param,
     parse_params,
 )
-from optimize.sweep_store import SweepStore
-from sim.results import summarize
+from optimize.sweeps.store import SweepStore
+from optimize.sweeps.sweep import sweep
+from sim.runs.results import summarize
 
 RATE = "design.mechanics.0.tiers.1.rate"
 THRESHOLD = "design.mechanics.0.tiers.1.threshold.reseller"

@@ -8,8 +8,8 @@ import pytest
 from helpers import load_small
 
 import sim
-from optimize.sweep import sweep
-from optimize.sweep_runner import SchedulerUnreachable, backend
+from optimize.sweeps.runner import SchedulerUnreachable, backend
+from optimize.sweeps.sweep import sweep
 
 PARAMS = {
     "design.mechanics.0.tiers.1.rate": [0.0, 0.03, 0.06],

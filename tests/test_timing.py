@@ -1,4 +1,4 @@
-"""Deal-timing games at period ends (sim/timing.py) on hand-built pipelines.
+"""Deal-timing games at period ends (sim/engine/timing.py) on hand-built pipelines.
 
 Partner row 0 (a reseller: pull_weeks 4, movable_share 0.4, pull_discount
 6%, customer_discount 5%, partner_margin 15%, push_loss 5%) has 8,000 booked
@@ -16,10 +16,12 @@ import pytest
 from helpers import load_small, outcome, outlook
 
 import sim
-from sim.incentives import PeriodReward
-from sim.levers import Bonus, TieredRebate
-from sim.pipeline import Pipeline
-from sim.timing import TimingGame
+from sim.engine.timing import TimingGame
+from sim.levers.bonus import Bonus
+from sim.levers.build import build_component
+from sim.levers.period_reward import PeriodReward
+from sim.levers.rebate_ladder import TieredRebate
+from sim.world.pipeline import Pipeline
 
 END = 12  # the first quarter's last week
 DUE, AHEAD = 1_000.0, 5_000.0
@@ -34,11 +36,11 @@ def world() -> sim.World:
 def pipeline_of(world: sim.World) -> Pipeline:
     """Row 0's deals: DUE at week 12, AHEAD in each of weeks 13-16 (won; expected half)."""
     pipeline = Pipeline(world.partners, world.pipeline.ring_weeks)
-    pipeline.won[END, 0] = DUE
-    pipeline.won[END + 1 : END + 5, 0] = AHEAD
-    pipeline.expected[:] = 0.5 * pipeline.won
-    pipeline.variance[:] = 0.1 * pipeline.won
-    pipeline.open_expected = pipeline.expected.sum(axis=0)
+    pipeline.rings[0].won[END, 0] = DUE
+    pipeline.rings[0].won[END + 1 : END + 5, 0] = AHEAD
+    pipeline.rings[0].expected[:] = 0.5 * pipeline.rings[0].won
+    pipeline.rings[0].variance[:] = 0.1 * pipeline.rings[0].won
+    pipeline.open_expected = pipeline.rings[0].expected.sum(axis=0)
     return pipeline
 
 
@@ -46,7 +48,7 @@ def play(
     world: sim.World, lever: Any, measure: float, flow: float, week: int = END
 ) -> tuple[Pipeline, PeriodReward, Any]:
     """Row 0 has booked ``measure`` this period; ``flow`` sets what a fresh period is worth."""
-    reward = PeriodReward(lever, world, np.ones(world.partners, dtype=bool))
+    reward = build_component(lever, world, np.ones(world.partners, dtype=bool))
     booked = np.zeros(world.partners)
     booked[0] = measure
     reward.record(0, outcome(booked))
@@ -83,7 +85,7 @@ def assert_totals_consistent(pipeline: Pipeline) -> None:
 def test_nothing_moves_before_a_period_end(world) -> None:
     pipeline, _, moves = play(world, retroactive_gold(), 8_000.0, 10_000.0, week=END - 1)
     assert moves is None
-    np.testing.assert_array_equal(pipeline.won, pipeline_of(world).won)
+    np.testing.assert_array_equal(pipeline.rings[0].won, pipeline_of(world).rings[0].won)
 
 
 def test_just_below_a_retroactive_threshold_pulls_just_enough(world) -> None:
@@ -98,11 +100,13 @@ def test_just_below_a_retroactive_threshold_pulls_just_enough(world) -> None:
     assert moves.flagged[0] and moves.pushed[0] == 0.0
     np.testing.assert_array_equal(moves.pulled[1:], 0.0)
     # the pulled list value leaves weeks 13-16 in equal shares and books in week 12
-    assert pipeline.won[END, 0] == pytest.approx(DUE + moves.pulled[0])
-    np.testing.assert_allclose(pipeline.won[END + 1 : END + 5, 0], AHEAD - moves.pulled[0] / 4)
-    np.testing.assert_allclose(pipeline.expected, 0.5 * pipeline.won)
-    np.testing.assert_allclose(pipeline.variance, 0.1 * pipeline.won)
-    assert pipeline.won.sum() == pytest.approx(DUE + 4 * AHEAD)
+    assert pipeline.rings[0].won[END, 0] == pytest.approx(DUE + moves.pulled[0])
+    np.testing.assert_allclose(
+        pipeline.rings[0].won[END + 1 : END + 5, 0], AHEAD - moves.pulled[0] / 4
+    )
+    np.testing.assert_allclose(pipeline.rings[0].expected, 0.5 * pipeline.rings[0].won)
+    np.testing.assert_allclose(pipeline.rings[0].variance, 0.1 * pipeline.rings[0].won)
+    assert pipeline.rings[0].won.sum() == pytest.approx(DUE + 4 * AHEAD)
     assert_totals_consistent(pipeline)
     # what now books this week reaches the threshold, and no more than needed
     booked = reward.measure[0] + keep * (DUE + moves.pulled[0] * (1.0 - ours))
@@ -115,13 +119,13 @@ def test_out_of_reach_the_due_deal_is_pushed_into_the_next_quarter(world) -> Non
     pipeline, _, moves = play(world, retroactive_gold(), 0.0, 10_000.0)
     movable = world.traits.movable_share[0]  # the customers willing to wait
     assert moves.pulled[0] == 0.0 and moves.pushed[0] == pytest.approx(DUE * movable)
-    assert pipeline.won[END, 0] == pytest.approx(DUE * (1.0 - movable))
+    assert pipeline.rings[0].won[END, 0] == pytest.approx(DUE * (1.0 - movable))
 
 
 def test_already_past_the_threshold_nothing_moves(world) -> None:
     pipeline, _, moves = play(world, retroactive_gold(), 20_000.0, 10_000.0)
     assert not moves.pulled.any() and not moves.pushed.any()
-    np.testing.assert_array_equal(pipeline.won, pipeline_of(world).won)
+    np.testing.assert_array_equal(pipeline.rings[0].won, pipeline_of(world).rings[0].won)
 
 
 @pytest.mark.parametrize("measure", [0.0, 9_000.0, 60_000.0])
@@ -129,7 +133,7 @@ def test_already_past_the_threshold_nothing_moves(world) -> None:
 def test_a_linear_rate_never_pulls_or_pushes(world, measure: float, rate: float) -> None:
     pipeline, _, moves = play(world, flat(rate), measure, 5_000.0)
     assert not moves.pulled.any() and not moves.pushed.any() and not moves.flagged.any()
-    np.testing.assert_array_equal(pipeline.won, pipeline_of(world).won)
+    np.testing.assert_array_equal(pipeline.rings[0].won, pipeline_of(world).rings[0].won)
 
 
 def test_a_capped_partner_pushes_the_due_deals_out(world) -> None:
@@ -139,17 +143,17 @@ def test_a_capped_partner_pushes_the_due_deals_out(world) -> None:
     survive = 1.0 - world.traits.push_loss[0]
     pushed = DUE * world.traits.movable_share[0]
     assert moves.pushed[0] == pytest.approx(pushed) and moves.pulled[0] == 0.0
-    assert pipeline.won[END, 0] == pytest.approx(DUE - pushed)
-    assert pipeline.won[END + 1, 0] == pytest.approx(AHEAD + pushed * survive)
-    assert pipeline.expected[END + 1, 0] == pytest.approx(0.5 * (AHEAD + pushed * survive))
-    assert pipeline.won.sum() == pytest.approx(DUE - pushed + pushed * survive + 4 * AHEAD)
+    assert pipeline.rings[0].won[END, 0] == pytest.approx(DUE - pushed)
+    assert pipeline.rings[0].won[END + 1, 0] == pytest.approx(AHEAD + pushed * survive)
+    assert pipeline.rings[0].expected[END + 1, 0] == pytest.approx(0.5 * (AHEAD + pushed * survive))
+    assert pipeline.rings[0].won.sum() == pytest.approx(DUE - pushed + pushed * survive + 4 * AHEAD)
     assert_totals_consistent(pipeline)
 
 
 def test_below_the_cap_nothing_is_pushed(world) -> None:
     pipeline, _, moves = play(world, flat(0.02, cap=500), 10_000.0, 1_000.0)
     assert not moves.pushed.any()
-    np.testing.assert_array_equal(pipeline.won, pipeline_of(world).won)
+    np.testing.assert_array_equal(pipeline.rings[0].won, pipeline_of(world).rings[0].won)
 
 
 def test_no_pull_for_a_bonus_worth_less_than_the_discount_it_funds(world) -> None:
@@ -166,15 +170,15 @@ def test_no_pull_for_a_bonus_worth_less_than_the_discount_it_funds(world) -> Non
 
 def test_pipeline_move_keeps_totals_and_loses_what_does_not_survive() -> None:
     pipeline = Pipeline(2, 10)
-    pipeline.won[9] = [100.0, 60.0]
-    pipeline.expected[9] = [50.0, 30.0]
-    pipeline.variance[9] = [10.0, 6.0]
-    pipeline.open_expected = pipeline.expected.sum(axis=0)
+    pipeline.rings[0].won[9] = [100.0, 60.0]
+    pipeline.rings[0].expected[9] = [50.0, 30.0]
+    pipeline.rings[0].variance[9] = [10.0, 6.0]
+    pipeline.open_expected = pipeline.rings[0].expected.sum(axis=0)
     # from the ring's last slot to week 11 (slot 1): it wraps around
     pipeline.move(np.array([0.5, 0.0]), 9, 11, survive=0.8)
-    np.testing.assert_allclose(pipeline.won[[9, 1]], [[50.0, 60.0], [40.0, 0.0]])
-    np.testing.assert_allclose(pipeline.expected[[9, 1]], [[25.0, 30.0], [20.0, 0.0]])
-    np.testing.assert_allclose(pipeline.variance[[9, 1]], [[5.0, 6.0], [4.0, 0.0]])
+    np.testing.assert_allclose(pipeline.rings[0].won[[9, 1]], [[50.0, 60.0], [40.0, 0.0]])
+    np.testing.assert_allclose(pipeline.rings[0].expected[[9, 1]], [[25.0, 30.0], [20.0, 0.0]])
+    np.testing.assert_allclose(pipeline.rings[0].variance[[9, 1]], [[5.0, 6.0], [4.0, 0.0]])
     np.testing.assert_allclose(pipeline.open_expected, [45.0, 30.0])
     assert_totals_consistent(pipeline)
 

@@ -1,4 +1,4 @@
-"""``sim.validation`` and ``partnerlab validate``: ten named checks, one per stylized fact.
+"""``sim.checks`` and ``partnerlab validate``: ten named checks, one per stylized fact.
 
 The acceptance run (600 partners, 3 paired replications, seed 0) happens
 twice: once in-process and once through the real console script, which must
@@ -15,8 +15,9 @@ import pytest
 from helpers import run_cli
 
 import partnerlab_cli
-import sim.validate_command
-from sim.validation import CHECKS, Check, Setup, validate
+import sim.checks.catalog
+from sim.checks.base import Check, Setup
+from sim.checks.catalog import CHECKS, validate
 
 NAMES = (
     "threshold_pull",
@@ -70,7 +71,7 @@ def quick(name: str, passed: bool) -> Callable[[Setup], Check]:
 
 
 def test_a_failing_check_exits_1_and_says_so(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(sim.validate_command, "CHECKS", (quick("ok", True), quick("bad", False)))
+    monkeypatch.setattr(sim.checks.catalog, "CHECKS", (quick("ok", True), quick("bad", False)))
     assert partnerlab_cli.main(["validate", "--json", "--no-progress"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["passed"] is False
@@ -83,7 +84,7 @@ def test_a_failing_check_exits_1_and_says_so(monkeypatch, capsys) -> None:
 
 
 def test_options_reach_every_check(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(sim.validate_command, "CHECKS", (quick("ok", True),))
+    monkeypatch.setattr(sim.checks.catalog, "CHECKS", (quick("ok", True),))
     seen.clear()
     argv = ["validate", "--seed", "5", "--partners", "100", "--replications", "2", "--no-progress"]
     assert partnerlab_cli.main(argv) == 0
@@ -95,12 +96,11 @@ def test_options_reach_every_check(monkeypatch, capsys) -> None:
     ("option", "value"), [("--partners", "10"), ("--seed", "-1"), ("--replications", "0")]
 )
 def test_bad_options_exit_2_with_one_line(monkeypatch, capsys, option: str, value: str) -> None:
-    monkeypatch.setattr(sim.validate_command, "CHECKS", (quick("ok", True),))
+    monkeypatch.setattr(sim.checks.catalog, "CHECKS", (quick("ok", True),))
     assert partnerlab_cli.main(["validate", option, value]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and option in err
 
 
-def test_the_command_runs_the_suite_of_sim_validation() -> None:
-    assert sim.validate_command.CHECKS is CHECKS
+def test_the_command_runs_the_suite_of_sim_checks() -> None:
     assert tuple(check.__name__ for check in CHECKS) == NAMES

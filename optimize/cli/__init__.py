@@ -1,0 +1,1 @@
+"""The ``optimize``, ``sweep`` and ``sensitivity`` commands, on ``sim.cli``'s shared options."""

@@ -1,0 +1,113 @@
+"""Figures of a study (seaborn on matplotlib, PNG): history, importances, net lift against cost.
+
+Each function takes plain tables (the trials table of
+:meth:`~optimize.search.result.OptimizeResult.trials_frame`, an importance mapping)
+and returns a matplotlib figure, so notebooks can restyle them.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never open a window
+
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+DOLLARS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+#: Axis labels (with units) of the quantities that can be plotted against net lift.
+X_LABELS = {
+    "incremental_cost": "Incremental program cost, design minus baseline ($)",
+    "rewarded_share": "Share of active partners rewarded (design arm)",
+}
+
+
+def _complete(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    rows = frame[frame["state"] == "COMPLETE"].copy()
+    rows["feasibility"] = np.where(rows["feasible"].eq(True), "feasible", "infeasible")
+    return rows
+
+
+def _empty(ax: plt.Axes, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
+
+
+def _trials(ax: plt.Axes, rows: pd.DataFrame, x: str, y: str) -> None:
+    """Completed trials as points, coloured by feasibility."""
+    sns.scatterplot(
+        data=rows,
+        x=x,
+        y=y,
+        hue="feasibility",
+        ax=ax,
+        alpha=0.8,
+        hue_order=["feasible", "infeasible"],
+        palette={"feasible": "C0", "infeasible": "C3"},
+    )
+
+
+def history_figure(frame: pd.DataFrame, objective: str, maximize: bool = True) -> Figure:
+    """Each completed trial's objective value, and the best feasible value so far."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    rows = _complete(frame)
+    if rows.empty:
+        _empty(ax, "no completed trials yet")
+    else:
+        _trials(ax, rows, "number", "value")
+        feasible = rows[rows["feasibility"] == "feasible"].sort_values("number")
+        if not feasible.empty:
+            best = feasible["value"].cummax() if maximize else feasible["value"].cummin()
+            ax.step(feasible["number"], best, where="post", color="k", label="best feasible so far")
+        ax.legend(title=None)
+    ax.set_xlabel("Trial number")
+    ax.set_ylabel(f"Objective: {objective.replace('_', ' ')} ($)")
+    ax.yaxis.set_major_formatter(DOLLARS)
+    ax.set_title("Optimization history (in-sample)")
+    fig.tight_layout()
+    return fig
+
+
+def importance_figure(importances: dict[str, float]) -> Figure:
+    """Parameter importances (PED-ANOVA, normalized to sum to 1), largest first."""
+    fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(importances), 4) + 1.2))
+    if not importances:
+        _empty(ax, "too few completed trials to estimate importances")
+    else:
+        data = pd.DataFrame(
+            {"parameter": list(importances), "importance": list(importances.values())}
+        )
+        sns.barplot(data=data, y="parameter", x="importance", ax=ax, color="C0")
+    ax.set_xlabel("Importance for the objective (share, sums to 1)")
+    ax.set_ylabel("Parameter")
+    ax.set_title("Parameter importances")
+    fig.tight_layout()
+    return fig
+
+
+def pareto_figure(frame: pd.DataFrame, x: str = "incremental_cost") -> Figure:
+    """Net lift against ``x`` for every completed trial, with the Pareto front drawn."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    rows = _complete(frame)
+    if rows.empty:
+        _empty(ax, "no completed trials yet")
+    else:
+        _trials(ax, rows, x, "net_lift")
+        front = rows[rows["pareto"]].sort_values(x)
+        ax.plot(
+            front[x], front["net_lift"], "o-", color="k", mfc="none", ms=9, label="Pareto front"
+        )
+        ax.legend(title=None)
+    ax.set_xlabel(X_LABELS[x])
+    ax.set_ylabel("Net lift, design minus baseline ($)")
+    ax.yaxis.set_major_formatter(DOLLARS)
+    if x == "incremental_cost":
+        ax.xaxis.set_major_formatter(DOLLARS)
+    ax.set_title("Net lift against " + ("cost" if x == "incremental_cost" else "fairness"))
+    fig.tight_layout()
+    return fig

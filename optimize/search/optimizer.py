@@ -1,0 +1,211 @@
+"""``optimize.optimize``: search a scenario's design space with Optuna, then check the best.
+
+The steps: validate the ``search:`` section and its space; open (or resume) the
+study in its storage; fail and re-queue trials left running by dead workers;
+run the new trials in one or several processes; pick the best feasible design;
+re-run it, and the starting design, on fresh replications (the held-out check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial
+
+from optimize.choices import DEFAULT_TRIALS
+from optimize.search.objective import Evaluator, directions
+from optimize.search.result import OptimizeResult
+from optimize.search.settings import BadSetting, SearchSettings, read_search
+from optimize.search.storage import open_storage, recover_stale_trials, resolve_storage
+from optimize.search.study import (
+    WorkerTask,
+    make_sampler,
+    open_study,
+    run_workers,
+    split,
+    worker_seed,
+)
+from sim.runs.api import run_scenario
+from sim.runs.stats import Estimate, mean_ci
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
+
+
+def optimize(
+    scenario: Scenario | str | Path,
+    *,
+    overrides: Iterable[str] = (),
+    trials: int | None = None,
+    timeout: float | None = None,
+    storage: str | None = None,
+    study: str | None = None,
+    jobs: int = 1,
+    sampler: str | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    sampler_seed: int | None = None,
+    held_out: int | None = None,
+    pruning: bool | None = None,
+    progress: bool = False,
+) -> OptimizeResult:
+    """Search the scenario's ``search:`` space for the design with the highest net lift.
+
+    Args:
+        scenario: a validated scenario with a ``search:`` section, or its file.
+        overrides: ``dotted.key=value`` overrides when ``scenario`` is a file.
+        trials: NEW trials to run (default 40 unless ``timeout`` is given);
+            a resumed study keeps its earlier trials.
+        timeout: stop starting trials after this many seconds.
+        storage: SQLAlchemy URL, SQLite or journal file path, or ``"memory"``
+            (default ``results/optuna.db``, or ``results/optuna.journal`` with
+            several jobs).
+        study: study name (default: the scenario's name); an existing study
+            with the same setup is resumed.
+        jobs: worker processes sharing the storage (-1: one per core).
+        sampler: ``tpe``, ``gp``, ``cmaes``, ``random`` or ``nsga2`` (default:
+            ``search.sampler``).
+        replications: in-sample worlds, ids ``0..R-1`` (default: the scenario's).
+        seed: root seed of the worlds (default: the scenario's).
+        sampler_seed: seed of the samplers (default: ``seed``).
+        held_out: fresh worlds for the held-out check, ids ``R..R+H-1``
+            (default: ``search.held_out``; 0 skips the check).
+        pruning: override ``search.pruning``.
+        progress: show a progress bar on stderr.
+
+    Raises:
+        ScenarioError: the scenario or its ``search:`` section is invalid.
+        BadSetting: an option is invalid, or the stored study has another setup.
+    """
+    spec, source = _load(scenario, overrides)
+    settings, space = read_search(spec, source)
+    settings = _with_options(settings, sampler, pruning, held_out)
+    make_sampler(settings.sampler, 0, settings.multi_objective)  # fails early if unusable
+    jobs = _check_jobs(jobs)
+    if trials is None and timeout is None:
+        trials = DEFAULT_TRIALS
+    if trials is not None and trials < 1:
+        raise BadSetting(f"trials: expected at least 1, got {trials}")
+    if timeout is not None and not timeout > 0:
+        raise BadSetting(f"timeout: expected a positive number of seconds, got {timeout}")
+    root = spec.seed if seed is None else seed
+    count = spec.replications if replications is None else replications
+    if count < (2 if settings.objective == "ci_low" else 1):
+        raise BadSetting(f"replications: expected at least 2 for objective ci_low, got {count}")
+    ids = list(range(count))
+    held_ids = list(range(count, count + settings.held_out))
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar reports trials
+    where = resolve_storage(storage, jobs)
+    store = open_storage(where)
+    name = study or spec.name
+    setup = {"scenario": _fingerprint(spec, settings), "seed": root, "replications": count}
+    opened = open_study(store, name, directions(settings), setup)
+    recover_stale_trials(opened)
+    existing = len(opened.get_trials(deepcopy=False))
+    base_seed = root if sampler_seed is None else sampler_seed
+    tasks = [
+        WorkerTask(
+            settings, space, where, name, root, ids, worker_seed(base_seed, existing, w), n, timeout
+        )
+        for w, n in enumerate(split(trials, jobs))
+    ]
+    run_workers(tasks, opened, store, progress)
+
+    best = choose_best(opened, settings.multi_objective)
+    best_scenario = space.build(best.params) if best else None
+    held: dict[str, Estimate] = {}
+    if best_scenario is not None and held_ids:
+        evaluator = Evaluator(settings, space, root, ids)
+        held = held_out_check(best_scenario, space.build({}), evaluator, root, held_ids, jobs)
+    return OptimizeResult(
+        study=opened,
+        storage=str(where),
+        scenario=spec,
+        settings=settings,
+        space=space,
+        seed=root,
+        replication_ids=ids,
+        held_out_ids=held_ids,
+        best_trial=best,
+        best_scenario=best_scenario,
+        held_out=held,
+    )
+
+
+def _load(scenario: Scenario | str | Path, overrides: Iterable[str]) -> tuple[Scenario, str]:
+    if isinstance(scenario, Scenario):
+        if list(overrides):
+            raise BadSetting("overrides: expected a scenario file to apply them to")
+        return scenario, scenario.name
+    return load_scenario(scenario, overrides), str(scenario)
+
+
+def _with_options(
+    settings: SearchSettings, sampler: str | None, pruning: bool | None, held_out: int | None
+) -> SearchSettings:
+    """The settings with the command-line options laid over ``search:``."""
+    if pruning and settings.multi_objective:
+        raise BadSetting("pruning: expected a single-objective study (WilcoxonPruner)")
+    if held_out is not None and held_out < 0:
+        raise BadSetting(f"held_out: expected 0 or more replications, got {held_out}")
+    update = {"sampler": sampler, "pruning": pruning, "held_out": held_out}
+    return settings.model_copy(update={k: v for k, v in update.items() if v is not None})
+
+
+def _check_jobs(jobs: int) -> int:
+    if jobs == -1:
+        return os.cpu_count() or 1
+    if jobs < 1:
+        raise BadSetting(f"jobs: expected a positive number of processes or -1, got {jobs}")
+    return jobs
+
+
+def _fingerprint(spec: Scenario, settings: SearchSettings) -> str:
+    """Digest of what shapes trial values: the world, baseline, start design and search."""
+    world = spec.model_dump(
+        mode="json", exclude={"name", "description", "seed", "replications", "search"}
+    )
+    text = json.dumps([world, settings.fingerprint()], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def choose_best(study: optuna.Study, multi_objective: bool) -> FrozenTrial | None:
+    """The best feasible trial, or the feasible Pareto trial with the highest net lift."""
+    if multi_objective:
+        front = study.best_trials
+        return max(front, key=lambda t: t.values[0]) if front else None
+    try:
+        return study.best_trial
+    except ValueError:  # nothing completed, or nothing feasible
+        return None
+
+
+def held_out_check(
+    best: Scenario,
+    start: Scenario,
+    evaluator: Evaluator,
+    seed: int,
+    ids: list[int],
+    jobs: int,
+) -> dict[str, Estimate]:
+    """The best and the starting design on fresh worlds, paired, with 95% CIs."""
+    best_run = run_scenario(best, seed=seed, replication_ids=ids, jobs=jobs)
+    start_run = run_scenario(start, seed=seed, replication_ids=ids, jobs=jobs)
+    total = best_run.summary["total"]
+    out = {
+        "net_lift": total["net_lift"],
+        "incremental_gross_profit": total["incremental_gross_profit"],
+        "incremental_cost": total["incremental_cost"],
+        "start_net_lift": start_run.summary["total"]["net_lift"],
+        "improvement": mean_ci(best_run.paired()["net_lift"] - start_run.paired()["net_lift"]),
+    }
+    if evaluator.settings.objective != "mean":
+        out["objective"] = Estimate(
+            evaluator.evaluate(best, replication_ids=ids).values[0], None, None
+        )
+    return out

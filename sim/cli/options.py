@@ -1,0 +1,100 @@
+"""Building blocks shared by every ``partnerlab`` subcommand.
+
+A subcommand is a module (``sim.cli.run``, ``optimize.cli.sweep``, ...) with
+a ``register(commands)`` function that adds its parser and a ``handler(args)
+-> exit code``; ``partnerlab_cli`` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sim.errors import BadInput
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Report a usage error in one line."""
+        raise BadInput(f"{self.prog}: {message} (see --help)")
+
+
+def integer(minimum: int, allow_all: bool = False) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum`` (or -1 for "all" when allowed)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum and not (allow_all and value == -1):
+            extra = ", or -1 for all cores" if allow_all else ""
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {minimum}{extra}, got {value}"
+            )
+        return value
+
+    return parse
+
+
+def add_scenario_options(parser: argparse.ArgumentParser) -> None:
+    """``--set``, ``--json`` and ``--no-progress``: options every command takes."""
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario field, e.g. design.mechanics.0.tiers.1.rate=0.03 (repeatable)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def add_worker_options(
+    parser: argparse.ArgumentParser,
+    jobs_help: str = "worker processes; -1 for all cores (results do not change)",
+    out_help: str = "results folder (default: results/<name>-<timestamp>)",
+) -> None:
+    """Seed, jobs and output folder, plus :func:`add_scenario_options`."""
+    parser.add_argument(
+        "--seed", type=integer(0), help="root random seed (default: the scenario's)"
+    )
+    parser.add_argument("--jobs", type=integer(1, allow_all=True), default=1, help=jobs_help)
+    parser.add_argument("--out", type=Path, help=out_help)
+    add_scenario_options(parser)
+
+
+def add_run_options(parser: argparse.ArgumentParser, **helps: str) -> None:
+    """Replications plus :func:`add_worker_options` (``helps``: its help texts)."""
+    parser.add_argument(
+        "--replications", type=integer(1), help="independent worlds (default: the scenario's)"
+    )
+    add_worker_options(parser, **helps)
+
+
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The replication settings of :func:`add_run_options`, as API keywords."""
+    return {
+        "replications": args.replications,
+        "seed": args.seed,
+        "jobs": args.jobs,
+        "progress": not args.no_progress,
+    }
+
+
+def emit(args: argparse.Namespace, data: dict[str, Any], table: str, out: Path | None) -> None:
+    """Print JSON (``--json``) or the table, and where the results were written."""
+    if args.json:
+        print(json.dumps(data, indent=2, allow_nan=False))
+        return
+    print(table)
+    if out is not None:
+        print(f"\nresults written to {out}/")

@@ -1,0 +1,22 @@
+"""Errors the user must fix: the command line prints them as one line and exits with code 2.
+
+Every user-facing entry point raises a :class:`BadInput` (or a subclass)
+before it does any work when its input is wrong; the message names the file,
+the field and what was expected. Anything else is an unexpected failure
+(exit code 1).
+"""
+
+from __future__ import annotations
+
+
+class BadInput(Exception):
+    """Input the user must fix; printed as one line, exit code 2."""
+
+
+class ScenarioError(BadInput, ValueError):
+    """A scenario that cannot be loaded: names the source, the field and what was expected."""
+
+    def __init__(self, source: str, field: str, expected: str) -> None:
+        self.source, self.field, self.expected = source, field, expected
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"{where}: {expected}")

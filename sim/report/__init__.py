@@ -1,0 +1,1 @@
+"""Output for people: terminal tables, figures and the self-contained HTML report."""

@@ -1,0 +1,7 @@
+"""Paired runs and their results.
+
+* ``runner``: replications in batches and in parallel;
+* ``api``: :func:`run_scenario` and :func:`compare_scenarios`;
+* ``results``: tables and paired-difference summaries; ``stats``: CIs;
+* ``store`` and ``folders``: the results folder, written atomically.
+"""

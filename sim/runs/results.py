@@ -1,0 +1,273 @@
+"""Results of paired runs as pandas tables, and their paired-difference summaries.
+
+Tables (long format, ready for seaborn):
+
+* ``runs``: one row per (replication, arm), totals over all partners;
+* ``segments``: one row per (replication, arm, archetype, size_band);
+* ``timeseries``: one row per (replication, arm, week, archetype).
+
+Net lift of a design over the baseline, per replication, is
+``(GP_design - GP_baseline) - (cost_design - cost_baseline)`` on the same
+partners, horizon and draws; summaries give the mean and a 95% CI over
+replications.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.accounting import SERIES
+from sim.runs.runner import TOTALS, ReplicationOutput
+from sim.runs.stats import Estimate, mean_ci, ratio_ci
+from sim.scenario.schema import Scenario
+
+METRICS = ("net_lift", "incremental_gross_profit", "incremental_cost", "roi")
+#: name -> (label, unit): one place for tables, JSON and plot labels.
+METRIC_INFO = {
+    "net_lift": ("Net lift", "$"),
+    "incremental_gross_profit": ("Incremental gross profit", "$"),
+    "incremental_cost": ("Incremental program cost", "$"),
+    "incremental_revenue": ("Incremental revenue", "$"),
+    "incremental_pipeline": ("Incremental open pipeline at the horizon (expected value)", "$"),
+    "roi": ("ROI (incremental GP / incremental cost)", "x"),
+}
+
+
+def tables(outputs: list[ReplicationOutput]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The ``runs``, ``segments`` and ``timeseries`` tables of a list of replications."""
+    segment_rows, series_frames, run_rows = [], [], []
+    for out in outputs:
+        cells = list(itertools.product(out.archetypes, out.bands))
+        for arm, result in out.arms.items():
+            for (archetype, band), row in zip(cells, result.totals, strict=True):
+                segment_rows.append((out.replication, arm, archetype, band, *row))
+            weeks, n_arch, _ = result.series.shape
+            frame = pd.DataFrame(result.series.reshape(weeks * n_arch, -1), columns=list(SERIES))
+            frame.insert(0, "archetype", np.tile(out.archetypes, weeks))
+            frame.insert(0, "week", np.repeat(np.arange(weeks), n_arch))
+            frame.insert(0, "arm", arm)
+            frame.insert(0, "replication", out.replication)
+            series_frames.append(frame)
+            totals = result.totals.sum(axis=0)
+            run_rows.append(
+                (
+                    out.replication,
+                    arm,
+                    *totals,
+                    result.top20_revenue_share,
+                    result.quarterly_active_share,
+                )
+            )
+    segments = pd.DataFrame(
+        segment_rows, columns=["replication", "arm", "archetype", "size_band", *TOTALS]
+    )
+    runs = pd.DataFrame(
+        run_rows,
+        columns=["replication", "arm", *TOTALS, "top20_revenue_share", "quarterly_active_share"],
+    )
+    return runs, segments, pd.concat(series_frames, ignore_index=True)
+
+
+def tier_table(outputs: list[ReplicationOutput]) -> pd.DataFrame:
+    """Partners by tier level after each evaluation period, one row per arm and period.
+
+    Rows are (replication, arm, period, tier, partners); the table is empty when
+    no arm has a tiered lever. Level 0 is "no tier".
+    """
+    rows = [
+        (out.replication, arm, period, tier, int(count))
+        for out in outputs
+        for arm, result in out.arms.items()
+        if result.tiers is not None
+        for period, counts in enumerate(result.tiers)
+        for tier, count in enumerate(counts)
+    ]
+    return pd.DataFrame(rows, columns=["replication", "arm", "period", "tier", "partners"])
+
+
+def paired_differences(
+    segments: pd.DataFrame, design: str, baseline: str = "baseline", by: str | None = None
+) -> pd.DataFrame:
+    """Per-replication differences design minus baseline (optionally per ``by`` group).
+
+    Columns: ``incremental_revenue``, ``incremental_gross_profit``,
+    ``incremental_cost``, ``net_lift`` and ``incremental_pipeline`` (expected
+    value of deals still open at the horizon: effort that has not booked yet).
+    """
+    keys = ["replication", "arm"] + ([by] if by else [])
+    columns = ["revenue", "gross_profit", "program_cost", "open_pipeline"]
+    sums = segments.groupby(keys, sort=True)[columns].sum()
+    arms = sums.unstack("arm")
+    diff = pd.DataFrame(
+        {
+            "incremental_revenue": arms[("revenue", design)] - arms[("revenue", baseline)],
+            "incremental_gross_profit": arms[("gross_profit", design)]
+            - arms[("gross_profit", baseline)],
+            "incremental_cost": arms[("program_cost", design)] - arms[("program_cost", baseline)],
+        }
+    )
+    diff["net_lift"] = diff["incremental_gross_profit"] - diff["incremental_cost"]
+    diff["incremental_pipeline"] = (
+        arms[("open_pipeline", design)] - arms[("open_pipeline", baseline)]
+    )
+    return diff
+
+
+def summarize(diff: pd.DataFrame) -> dict[str, Estimate]:
+    """Mean and 95% CI of each metric over replications."""
+    out = {
+        name: mean_ci(diff[name])
+        for name in ("net_lift", "incremental_gross_profit", "incremental_cost")
+    }
+    out["roi"] = ratio_ci(diff["incremental_gross_profit"], diff["incremental_cost"])
+    for name in ("incremental_revenue", "incremental_pipeline"):
+        out[name] = mean_ci(diff[name])
+    return out
+
+
+def _grouped(diff: pd.DataFrame, by: str) -> dict[str, dict[str, Estimate]]:
+    return {str(k): summarize(g) for k, g in diff.groupby(level=by, sort=False)}
+
+
+def summary_tree(
+    segments: pd.DataFrame, design: str, order: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Summary in total, by archetype and by size band, groups in ``order``."""
+    total = summarize(paired_differences(segments, design))
+    tree: dict[str, Any] = {"total": total}
+    for by, key in (("archetype", "by_archetype"), ("size_band", "by_size_band")):
+        groups = _grouped(paired_differences(segments, design, by=by), by)
+        tree[key] = {name: groups[name] for name in order[by] if name in groups}
+    return tree
+
+
+def _as_json(estimates: dict[str, Estimate]) -> dict[str, Any]:
+    return {name: estimates[name].as_dict() for name in METRICS}
+
+
+@dataclass
+class RunResults:
+    """A design run against its baseline over paired replications."""
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    runs: pd.DataFrame
+    segments: pd.DataFrame
+    timeseries: pd.DataFrame
+    tiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # see ``tier_table``
+    summary: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        order = {
+            "archetype": list(dict.fromkeys(self.segments["archetype"])),
+            "size_band": list(self.scenario.population.size_bands),
+        }
+        self.summary = summary_tree(self.segments, "design", order)
+
+    @property
+    def partners(self) -> int:
+        """Partners in each world."""
+        return int(sum(self.scenario.population.partners.values()))
+
+    def paired(self, by: str | None = None) -> pd.DataFrame:
+        """Per-replication paired differences, design minus baseline."""
+        return paired_differences(self.segments, "design", by=by)
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON contract of ``partnerlab run``."""
+        total = self.summary["total"]
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "replications": self.replications,
+            "partners": self.partners,
+            "horizon_weeks": self.scenario.horizon_weeks,
+            **_as_json(total),
+            "by_archetype": {k: _as_json(v) for k, v in self.summary["by_archetype"].items()},
+        }
+
+    def summary_json(self) -> dict[str, Any]:
+        """The JSON contract plus the size-band breakdown and the calibration figures."""
+        return self.to_json() | {
+            "by_size_band": {k: _as_json(v) for k, v in self.summary["by_size_band"].items()},
+            "incremental_revenue": self.summary["total"]["incremental_revenue"].as_dict(),
+            "incremental_pipeline": self.summary["total"]["incremental_pipeline"].as_dict(),
+            "baseline_world": world_figures(self.runs, "baseline"),
+        }
+
+
+def world_figures(runs: pd.DataFrame, arm: str) -> dict[str, float]:
+    """Calibration figures of one arm, averaged over replications."""
+    rows = runs[runs["arm"] == arm]
+    return {
+        "revenue": float(rows["revenue"].mean()),
+        "program_cost": float(rows["program_cost"].mean()),
+        "top20_revenue_share": float(rows["top20_revenue_share"].mean()),
+        "quarterly_active_share": float(rows["quarterly_active_share"].mean()),
+    }
+
+
+@dataclass
+class CompareResults:
+    """Several designs against one baseline, on the same worlds."""
+
+    scenarios: list[Scenario]
+    seed: int
+    replications: int
+    runs: pd.DataFrame
+    segments: pd.DataFrame
+    timeseries: pd.DataFrame
+    ranking: pd.DataFrame = field(init=False)
+    differences: pd.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.scenarios]
+        paired = {name: paired_differences(self.segments, name) for name in names}
+        rows: list[dict[str, Any]] = []
+        for name in names:
+            estimates = summarize(paired[name])
+            metrics = (*METRICS, "incremental_pipeline")
+            rows.append({"design": name, **{m: estimates[m] for m in metrics}})
+        ranking = pd.DataFrame(rows)
+        ranking["_mean"] = [r["net_lift"].mean for r in rows]
+        ranking = ranking.sort_values("_mean", ascending=False, kind="stable")
+        ranking.insert(0, "rank", range(1, len(ranking) + 1))
+        self.ranking = ranking.drop(columns="_mean").reset_index(drop=True)
+        ordered = list(self.ranking["design"])
+        pairs = []
+        for a, b in itertools.combinations(ordered, 2):
+            difference = mean_ci(paired[a]["net_lift"] - paired[b]["net_lift"])
+            pairs.append({"design": a, "versus": b, "net_lift_difference": difference})
+        self.differences = pd.DataFrame(pairs, columns=["design", "versus", "net_lift_difference"])
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON of ``partnerlab compare``."""
+        return {
+            "baseline": self.scenarios[0].baseline.name,
+            "seed": self.seed,
+            "replications": self.replications,
+            "partners": int(sum(self.scenarios[0].population.partners.values())),
+            "horizon_weeks": self.scenarios[0].horizon_weeks,
+            "designs": [
+                {
+                    "rank": int(r["rank"]),
+                    "design": r["design"],
+                    **{m: r[m].as_dict() for m in METRICS},
+                }
+                for r in self.ranking.to_dict("records")
+            ],
+            "differences": [
+                {
+                    "design": r["design"],
+                    "versus": r["versus"],
+                    "net_lift_difference": r["net_lift_difference"].as_dict(),
+                }
+                for r in self.differences.to_dict("records")
+            ],
+        }
