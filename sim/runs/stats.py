@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy.special import stdtrit
 
 LEVEL = 0.95
 
@@ -29,7 +29,9 @@ UNDEFINED = Estimate(None, None, None)
 
 
 def _t_half_width(se: float, n: int) -> float:
-    return float(stats.t.ppf(0.5 + LEVEL / 2, n - 1) * se)
+    # Student's t quantile: scipy.stats.t.ppf gives the same number but imports scipy.stats
+    # (about 0.4 s of a run's start-up).
+    return float(stdtrit(n - 1, 0.5 + LEVEL / 2) * se)
 
 
 def mean_ci(values: npt.ArrayLike) -> Estimate:
