@@ -7,7 +7,15 @@ new ``Partner`` subclass with an ``archetype`` name; it registers itself.
 """
 
 from agents.archetypes import Alliance, Integrator, Reseller
-from agents.partner import ACTIVE, CHURNED, DORMANT, Partner, PartnerParams
+from agents.partner import (
+    ACTIVE,
+    CHURNED,
+    DORMANT,
+    PROSPECT,
+    Partner,
+    PartnerParams,
+    in_channel,
+)
 from agents.traits import Traits
 
 ARCHETYPES = Partner.registry
@@ -17,10 +25,12 @@ __all__ = [
     "ARCHETYPES",
     "CHURNED",
     "DORMANT",
+    "PROSPECT",
     "Alliance",
     "Integrator",
     "Partner",
     "PartnerParams",
     "Reseller",
     "Traits",
+    "in_channel",
 ]

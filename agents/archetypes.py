@@ -32,6 +32,7 @@ class Reseller(Partner):
         "customer_discount": 0.05,
         "partner_margin": 0.15,
         "effort_elasticity": 0.8,
+        "entry_rate": 0.04,
     }
 
 
@@ -56,6 +57,7 @@ class Integrator(Partner):
         "effort_elasticity": 0.5,
         "churn_rate": 0.003,
         "dormancy_weeks": 39,
+        "entry_rate": 0.065,
     }
 
 
@@ -80,4 +82,5 @@ class Alliance(Partner):
         "effort_elasticity": 0.3,
         "churn_rate": 0.002,
         "dormancy_weeks": 52,
+        "entry_rate": 0.06,
     }

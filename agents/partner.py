@@ -27,8 +27,14 @@ from agents.traits import Traits
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-ACTIVE, DORMANT, CHURNED = 0, 1, 2
-STATUS_NAMES = ("active", "dormant", "churned")
+#: Lifecycle status codes: in the channel (active or dormant), gone, or not joined yet.
+ACTIVE, DORMANT, CHURNED, PROSPECT = 0, 1, 2, 3
+STATUS_NAMES = ("active", "dormant", "churned", "prospect")
+
+
+def in_channel(status: npt.NDArray[np.int8]) -> BoolArray:
+    """Partners that have joined and not churned: active or dormant."""
+    return (status == ACTIVE) | (status == DORMANT)
 
 
 class Rows(Protocol):
@@ -97,7 +103,16 @@ class PartnerParams(BaseModel):
         2.5, ge=1, description="upper bound on effort (1 = business as usual)"
     )
     new_partner_activity: float = Field(
-        0.5, ge=0, le=1, description="opportunity rate of a new partner relative to established"
+        0.5, ge=0, le=1, description="opportunity rate of a partner that just joined"
+    )
+    ramp_weeks: float = Field(
+        26.0, gt=0, le=156, description="weeks for a new partner's opportunity rate to reach full"
+    )
+    entry_rate: float = Field(
+        0.05,
+        ge=0,
+        le=2,
+        description="partners recruited per year, as a share of the archetype's partners at week 0",
     )
     engagement_baseline: float = Field(0.5, ge=0, le=1, description="long-run engagement level")
     engagement_half_life_weeks: float = Field(
@@ -138,32 +153,50 @@ class PartnerParams(BaseModel):
     responder_share: float = Field(
         0.2, ge=0, le=1, description="share of partners who respond to recognition"
     )
-    recognition_lift: float = Field(
-        0.10, ge=0, le=1, description="effort gain of a responder while recognition is on offer"
+    recognition_value: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="what an award is worth to a responder, in periods of its own margin",
     )
-    near_miss_band: float = Field(
-        0.15, ge=0, le=1, description="a miss within this share below a threshold is narrow"
-    )
-    near_miss_penalty: float = Field(
-        0.3, ge=0, le=1, description="share of engagement lost after a narrow miss"
-    )
-    demotion_penalty: float = Field(
-        0.15, ge=0, le=1, description="share of engagement lost per tier level on demotion"
+    disappointment_sensitivity: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="most engagement a period that paid less than expected can cost (a share)",
     )
     pull_discount: float = Field(
-        0.06, ge=0, le=0.5, description="customer discount that buys an early close"
+        0.05,
+        ge=0,
+        le=0.5,
+        description="price concession a customer asks to close in this period, not the next",
     )
-    pull_weeks: int = Field(4, ge=0, le=13, description="how far ahead deals can be pulled, weeks")
+    pull_discount_per_week: float = Field(
+        0.01,
+        ge=0,
+        le=0.05,
+        description="further concession per week a close is brought forward",
+    )
+    pull_weeks: int = Field(13, ge=0, le=13, description="how far ahead deals can be pulled, weeks")
     discount_funding: float = Field(
-        0.5, ge=0, le=1, description="share of a pull-forward discount the partner funds itself"
+        0.0,
+        ge=0,
+        le=1,
+        description="share of a pull-forward discount the partner funds itself (we fund the rest)",
     )
     movable_share: float = Field(
-        0.4,
+        0.6,
         ge=0,
         le=1,
         description="share of deals whose customers accept a moved close date (pulled or pushed)",
     )
-    push_loss: float = Field(0.05, ge=0, le=1, description="share of pushed deals that are lost")
+    push_loss: float = Field(0.1, ge=0, le=1, description="share of pushed deals that are lost")
+    future_value: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="value now of a reward dollar earned in a later period (present bias)",
+    )
     mdf_claim_rate: float = Field(
         0.08, ge=0, le=1, description="weekly claim probability of a median partner, no friction"
     )
@@ -338,14 +371,15 @@ class Partner(mesa.Agent):
         """Opportunity flow relative to a typical active partner, from engagement and status.
 
         A share ``activity_engagement_weight`` of deal flow scales with
-        engagement relative to its baseline; churned partners have none. Dormancy
-        itself does not cut the flow (a dormant partner is one whose flow has
-        produced no win lately); it exposes the partner to churn.
+        engagement relative to its baseline; churned partners, and those not
+        joined yet, have none. Dormancy itself does not cut the flow (a dormant
+        partner is one whose flow has produced no win lately); it exposes the
+        partner to churn.
         """
         weight = traits.activity_engagement_weight[rows]
         ratio = engagement / np.maximum(traits.engagement_baseline[rows], 1e-9)
         flow = 1.0 - weight + weight * ratio
-        return flow * (status != CHURNED)
+        return flow * in_channel(status)
 
     @classmethod
     def nudge_response(

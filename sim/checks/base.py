@@ -1,115 +1,317 @@
-"""What every behavioural check shares: the world it runs in, its result, and helpers."""
+"""What every behavioural check shares: the world it runs in, paired runs, and powered estimates.
+
+A check runs designs on the same worlds (common random numbers), computes one
+or more figures per replication from the simulated outcomes, and states each
+with a 95% confidence interval over replications. It passes on the intervals,
+not on the points: every interval must lie on the right side of its bound.
+Replications come in batches until every interval is decided (on one side of
+its bound) or a check's most replications are spent, so a check uses as many
+worlds as its effect needs (:func:`measure`).
+
+The designs a check runs are set from the world it runs in (thresholds at
+quantiles of the partners' own revenue, say), so the checks run on any
+population: the default one, or a user's (``partnerlab validate SCENARIO``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from sim.engine.accounting import SERIES
 from sim.engine.model import PartnerProgramModel
-from sim.levers.bonus import BonusReward
+from sim.levers.base import Component
+from sim.runs.stats import Estimate, mean_ci
 from sim.scenario.loading import validate_scenario
 from sim.scenario.program import Program
 from sim.scenario.schema import Scenario
-from sim.world.world import build_world
+from sim.world.stacking import stack_worlds
+from sim.world.world import World, build_world
 
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 FLAT = {"type": "tiered_rebate", "tiers": [{"name": "flat", "threshold": 0, "rate": 0.02}]}
+_SERIES = {name: i for i, name in enumerate(SERIES)}
+#: Default mix of archetypes when a number of partners is asked for.
+MIX = {"reseller": 0.7, "integrator": 0.23, "alliance": 0.07}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Where a figure's 95% interval must lie: above ``low`` and below ``high``."""
+
+    low: float = -np.inf
+    high: float = np.inf
+
+    def verdict(self, estimate: Estimate) -> bool | None:
+        """``True`` inside, ``False`` outside, ``None`` while the interval straddles a bound."""
+        low, high = estimate.ci_low, estimate.ci_high
+        if low is None or high is None:
+            return None
+        if low >= self.low and high <= self.high:
+            return True
+        if high < self.low or low > self.high:
+            return False
+        return None
+
+    def describe(self, unit: str) -> str:
+        """The bound in words: ``> 0``, ``in [1%, 10%]``."""
+        fmt = (lambda v: f"{100 * v:g}%") if unit == "%" else (lambda v: f"{v:g}")
+        if np.isfinite(self.low) and np.isfinite(self.high):
+            return f"in [{fmt(self.low)}, {fmt(self.high)}]"
+        if np.isfinite(self.low):
+            return f"> {fmt(self.low)}"
+        return f"< {fmt(self.high)}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure of a check: its name, unit and the bound its interval must meet."""
+
+    label: str
+    unit: str  # "%" for shares, "$", or a word such as "weeks"
+    bound: Bound
 
 
 @dataclass(frozen=True)
 class Check:
-    """One named check: its measured figure and its pass condition."""
+    """One named check: what it measured, with 95% CIs, and whether every CI met its bound."""
 
     name: str
-    fact: str
+    fact: str  # the finding of docs/model.md it checks
     passed: bool
-    figure: str
-    expected: str
+    estimates: dict[str, Estimate]
+    figures: tuple[Figure, ...]
+    replications: int
+    literature: str  # what the evidence says
+    moved_by: tuple[str, ...]  # the parameters that move the figures
+
+    @property
+    def figure(self) -> str:
+        """The figures in words: ``label mean [low, high]`` each."""
+        return "; ".join(
+            f"{f.label} {_show(self.estimates[f.label], f.unit)}" for f in self.figures
+        )
+
+    @property
+    def expected(self) -> str:
+        """The pass conditions in words."""
+        return "; ".join(f"{f.label} {f.bound.describe(f.unit)} (95% CI)" for f in self.figures)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {
             "name": self.name,
+            "fact": self.fact,
             "passed": self.passed,
             "figure": self.figure,
             "expected": self.expected,
-        }
-
-
-@dataclass(frozen=True)
-class Setup:
-    """The world the checks run in."""
-
-    seed: int
-    partners: int
-    replications: int
-
-    def scenario(self, design: list[dict[str, Any]], **extra: Any) -> Scenario:
-        """A default world of ``partners`` with the flat 2% rebate as baseline."""
-        mix = {"reseller": 0.7, "integrator": 0.23, "alliance": 0.07}
-        counts = {a: max(1, round(self.partners * share)) for a, share in mix.items()}
-        raw = {
-            "name": "validate",
-            "seed": self.seed,
             "replications": self.replications,
-            "population": {"partners": counts},
-            "baseline": {"name": "flat 2%", "mechanics": [FLAT]},
-            "design": {"name": "design", "mechanics": design},
-            **extra,
+            "estimates": {
+                f.label: self.estimates[f.label].as_dict() | {"unit": f.unit} for f in self.figures
+            },
+            "literature": self.literature,
+            "moved_by": list(self.moved_by),
         }
-        return validate_scenario(raw, source="validate")
-
-    def pairs(
-        self, scenario: Scenario, designs: list[Program] | None = None
-    ) -> list[list[PartnerProgramModel]]:
-        """For each replication: the baseline, then each design, run on one world."""
-        programs = designs or [scenario.design]
-        out = []
-        for replication in range(self.replications):
-            world = build_world(scenario, replication, seed=self.seed)
-            runs = []
-            for program in [scenario.baseline, *programs]:
-                spec = scenario.model_copy(update={"design": program})
-                model = PartnerProgramModel(
-                    spec, self.seed, replication=replication, world=world, record_partners=True
-                )
-                runs.append(model.run())
-            out.append(runs)
-        return out
 
 
-def series(model: PartnerProgramModel, name: str) -> np.ndarray:
-    """Weekly total of a series over all partners."""
-    return model.series[:, :, list(SERIES).index(name)].sum(axis=1)
+def _show(estimate: Estimate, unit: str) -> str:
+    def one(value: float | None) -> str:
+        if value is None:
+            return "n/a"
+        if unit == "%":
+            return f"{100 * value:.1f}%"
+        if unit == "$":
+            return f"${value:,.0f}"
+        return f"{value:.3g}"
+
+    return f"{one(estimate.mean)} [{one(estimate.ci_low)}, {one(estimate.ci_high)}]"
+
+
+@dataclass
+class Arm:
+    """One program's run on one replication's world: its rows of a stacked model."""
+
+    model: PartnerProgramModel
+    copy: int  # the block copy of the stacked world holding these rows
+    program: int  # the program's place in the run
+
+    @property
+    def rows(self) -> BoolArray:
+        """This arm's rows of the stacked world."""
+        return self.model.world.layout.copy_rows(self.copy)
+
+    def total(self, name: str) -> float:
+        """A money total of the state over this arm's partners (``revenue``, ``rewards``...)."""
+        return float(getattr(self.model.state, name)[self.rows].sum())
+
+    def state(self, name: str) -> npt.NDArray[Any]:
+        """A state array over this arm's partners."""
+        values: npt.NDArray[Any] = getattr(self.model.state, name)[self.rows]
+        return values
+
+    def weekly(self, name: str) -> FloatArray:
+        """A weekly series, summed over this arm's partners ``[weeks]``."""
+        copies = self.model.world.layout.copies
+        return self.model.series[:, self.copy :: copies, _SERIES[name]].sum(axis=1)
+
+    def partners(self, name: str) -> FloatArray:
+        """A per-partner weekly series ``[weeks, partners]`` (runs that record them)."""
+        return self.model.partner_series[name][:, self.rows]
+
+    def world(self, name: str) -> npt.NDArray[Any]:
+        """A world array over this arm's partners (``size``, ``responder``, ``size_band``...)."""
+        values: npt.NDArray[Any] = getattr(self.model.world, name)[self.rows]
+        return values
+
+    def playing[C: Component](self, role: type[C]) -> list[C]:
+        """This arm's program's components of a kind."""
+        return self.model.parts[self.program].playing(role)
+
+
+#: One replication's arms, in the order of the programs run.
+Arms = list[Arm]
+
+
+@dataclass
+class Setup:
+    """The world the checks run in, and how many replications they may use.
+
+    Args:
+        scenario: the world (population, market, behaviour); its programs are
+            replaced by each check's.
+        seed: the root seed.
+        batch: replications added at a time.
+        most: the most replications a check runs.
+    """
+
+    scenario: Scenario
+    seed: int = 0
+    batch: int = 4
+    most: int = 24
+    _worlds: dict[tuple[int, int], World] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def default(cls, partners: int = 600, seed: int = 0, **options: Any) -> Setup:
+        """The default world of ``partners`` partners (archetypes in the default mix)."""
+        counts = {a: max(1, round(partners * share)) for a, share in MIX.items()}
+        raw = {"name": "validate", "population": {"partners": counts}}
+        return cls(validate_scenario(raw, source="validate"), seed=seed, **options)
+
+    def world_scenario(self, horizon: int) -> Scenario:
+        """The setup's world over ``horizon`` weeks, with today's flat 2% rebate as baseline."""
+        return self.with_programs(horizon, [FLAT], [FLAT])
+
+    def with_programs(
+        self,
+        horizon: int,
+        baseline: Sequence[Mapping[str, Any]],
+        design: Sequence[Mapping[str, Any]],
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Scenario:
+        """The setup's world over ``horizon`` weeks with these programs (and behaviour changes)."""
+        raw = self.scenario.model_dump(exclude={"search", "pilot", "sensitivity"})
+        raw |= {
+            "horizon_weeks": horizon,
+            "seed": self.seed,
+            "baseline": {"name": "baseline", "mechanics": list(baseline)},
+            "design": {"name": "design", "mechanics": list(design)},
+        }
+        for key, value in (overrides or {}).items():
+            node = raw
+            *path, last = key.split(".")
+            for part in path:
+                node = node[part]
+            node[last] = value
+        return validate_scenario(raw, source=f"validate ({self.scenario.name})")
+
+    def first_world(self, scenario: Scenario) -> World:
+        """Replication 0's world, for setting a check's design from the partners' own figures."""
+        return build_world(scenario, 0, seed=self.seed)
+
+    def run(
+        self,
+        scenario: Scenario,
+        programs: Sequence[Program],
+        replications: Sequence[int],
+        record_partners: bool = False,
+    ) -> list[Arms]:
+        """Every program on each replication's world, in one vectorized pass; arms by replication."""
+        worlds = [build_world(scenario, r, seed=self.seed) for r in replications]
+        stacked = stack_worlds(worlds, len(programs))
+        count = len(replications)
+        model = PartnerProgramModel(
+            scenario,
+            self.seed,
+            replication=replications[0] if count == 1 else list(replications),
+            world=stacked,
+            programs=list(programs),
+            assignment=stacked.layout.copy // count,
+            record_partners=record_partners,
+            consume_world=stacked is not worlds[0],
+        ).run()
+        return [
+            [Arm(model, program * count + i, program) for program in range(len(programs))]
+            for i in range(count)
+        ]
+
+
+Statistic = Callable[[Arms], Mapping[str, float]]
+
+
+def measure(
+    setup: Setup,
+    scenario: Scenario,
+    programs: Sequence[Program],
+    statistic: Statistic,
+    figures: Sequence[Figure],
+    record_partners: bool = False,
+) -> tuple[dict[str, Estimate], int, bool]:
+    """Run batches of replications until every figure's 95% CI is on one side of its bound.
+
+    ``statistic`` maps one replication's arms to each figure's value. Returns
+    the estimates, the replications used, and whether every CI met its bound.
+    """
+    values: dict[str, list[float]] = {f.label: [] for f in figures}
+    done = 0
+    while True:
+        batch = list(range(done, min(done + setup.batch, setup.most)))
+        for arms in setup.run(scenario, programs, batch, record_partners):
+            for label, value in statistic(arms).items():
+                values[label].append(value)
+        done += len(batch)
+        estimates = {label: mean_ci(np.asarray(v)) for label, v in values.items()}
+        verdicts = [f.bound.verdict(estimates[f.label]) for f in figures]
+        decided = all(v is not None for v in verdicts) and done >= 2 * setup.batch
+        if decided or done >= setup.most:
+            return estimates, done, all(v is True for v in verdicts)
+
+
+def program(name: str, *mechanics: Mapping[str, Any]) -> Program:
+    """A program of these mechanics."""
+    return Program.model_validate({"name": name, "mechanics": list(mechanics)})
+
+
+def per_archetype_quantile(
+    world: World, values: FloatArray, quantile: float, floor: float = 1.0
+) -> dict[str, float]:
+    """Each archetype's ``quantile`` of ``values`` among its partners with positive values."""
+    out = {}
+    for code, name in enumerate(world.archetypes):
+        own = values[(world.archetype == code) & (values > 0)]
+        out[name] = max(float(np.quantile(own, quantile)), floor) if own.size else floor
+    return out
+
+
+def quarterly_revenue(world: World) -> FloatArray:
+    """Each partner's mean quarterly revenue in the year before week 0, $."""
+    return world.prior_revenue.mean(axis=0)
 
 
 def pct(x: float) -> str:
     """A share as a signed percentage: ``+4.2%``."""
     return f"{100 * x:+.1f}%"
-
-
-def mean_of(parts: list[np.ndarray]) -> float:
-    """The mean of the values of every part together (``nan`` if there are none)."""
-    values = np.concatenate(parts) if parts else np.zeros(0)
-    return float(values.mean()) if values.size else float("nan")
-
-
-def engagement_change(
-    model: PartnerProgramModel, base: PartnerProgramModel, end: int
-) -> np.ndarray:
-    """Engagement change across a period end (week before to week after), minus the baseline's."""
-    after = min(end + 1, model.horizon - 1)
-
-    def delta(run: PartnerProgramModel) -> np.ndarray:
-        series = run.partner_series["engagement"]
-        return series[after] - series[end - 1]
-
-    return delta(model) - delta(base)
-
-
-def bonus_threshold(model: PartnerProgramModel) -> np.ndarray:
-    """Each partner's threshold of the design's lump-sum bonus."""
-    (bonus,) = model.parts[0].playing(BonusReward)
-    return bonus.schedule.breakpoints[:, 0]

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from agents import CHURNED, DORMANT
+from agents import CHURNED, DORMANT, PROSPECT, in_channel
 from sim.scenario.calendar import QUARTER
 from sim.world.layout import Layout
 from sim.world.state import PartnerState
@@ -38,8 +38,11 @@ SERIES = {
     "active_partners": "partners",
     "dormant_partners": "partners",
     "churned_partners": "partners",
+    "prospects": "partners",
     "open_pipeline": "$",
+    "new_pipeline": "$",
     "pulled_forward": "$",
+    "timing_discount": "$",
     "pushed_out": "$",
     "timing_flags": "partners",
     "returned": "$",
@@ -135,7 +138,9 @@ class Accounts:
         if (week + 1) % QUARTER == 0:
             booked = sum(self.quarter_revenue, np.zeros(self.partners))
             self.quarter_revenue.append(state.revenue - booked)
-            self.quarter_active_share.append(float(state.won_this_quarter.mean()))
+            joined = in_channel(state.status)  # partners of the channel at the quarter's end
+            active = state.won_this_quarter[joined].mean() if joined.any() else 0.0
+            self.quarter_active_share.append(float(active))
             state.active_quarters += state.won_this_quarter
             state.won_this_quarter[:] = False
         per_partner = {
@@ -157,14 +162,15 @@ class Accounts:
         for name, values in per_partner.items():
             if name not in self.quiet:
                 row[:, _INDEX[name]] = np.add.reduceat(values, self.starts)
-        dormant, churned = (
+        dormant, churned, prospects = (
             np.add.reduceat(state.status == code, self.starts, dtype=np.int64)
-            for code in (DORMANT, CHURNED)
+            for code in (DORMANT, CHURNED, PROSPECT)
         )
         row[:, _INDEX["dormant_partners"]] = dormant
         row[:, _INDEX["churned_partners"]] = churned
-        # Every partner is active, dormant or churned.
-        row[:, _INDEX["active_partners"]] = self.counts - dormant - churned
+        row[:, _INDEX["prospects"]] = prospects
+        # Every partner is active, dormant, churned or not joined yet.
+        row[:, _INDEX["active_partners"]] = self.counts - dormant - churned - prospects
         self._latest = row.sum(axis=0)
         for name in MEAN_SERIES:
             self._latest[_INDEX[name]] /= self.partners

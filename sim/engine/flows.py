@@ -48,7 +48,6 @@ class Engine(Protocol):
     demand: FloatArray
     supply: FloatArray
     keep: FloatArray
-    our_discount: FloatArray
     decay: dict[str, FloatArray]
     timed_rewards: list[TimedReward]
     deferring: list[ProgramParts]
@@ -60,6 +59,14 @@ class Engine(Protocol):
 
     def outlook(self, expected_rate: FloatArray, terms: DealTerms) -> Outlook:
         """What partners expect of the week's new deals and their open pipeline."""
+        ...
+
+    def ramp(self, week: int) -> FloatArray:
+        """Each partner's opportunity rate this week relative to its full rate (recruits ramp)."""
+        ...
+
+    def recruits_left(self, week: int) -> bool:
+        """Whether some partner is still to join in ``week`` or later."""
         ...
 
     def perceived_share(self) -> FloatArray:
@@ -96,6 +103,7 @@ class Flows:
     scale: FloatArray = field(init=False)  # what a reward dollar is worth to each partner
     signal: FloatArray = field(init=False)  # expected reward per extra $ of revenue
     registered: FloatArray = field(init=False)  # deals registered this week
+    new_pipeline: FloatArray = field(init=False)  # expected booked value of new opportunities
     moves: TimingMoves | None = field(init=False)
     won: FloatArray = field(init=False)  # won list value booked this week
     timing_discount: FloatArray = field(init=False)  # our part of pull-forward discounts, $

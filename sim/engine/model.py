@@ -34,6 +34,7 @@ from sim.scenario.program import Program
 from sim.scenario.schema import Scenario
 from sim.world.market import demand_index, supply_capacity
 from sim.world.pipeline import DealTerms
+from sim.world.population import ramp
 from sim.world.streams import Distribution, WeeklyDraws
 from sim.world.world import World, build_world
 
@@ -136,8 +137,10 @@ class PartnerProgramModel(mesa.Model):
             r for parts in self.parts for r in parts.timed_rewards
         ]
         self.deferring = [p for p in self.parts if p.ledger.vest_weeks]  # programs that defer
-        self.our_discount = traits.pull_discount * (1.0 - traits.discount_funding)
         self._share: FloatArray | None = None  # see ``perceived_share``
+        self._last_join = float(world.joined.max(initial=0.0))
+        self._ramped = float((world.joined + traits.ramp_weeks).max(initial=0.0))
+        self._full = np.ones(world.partners)
         self._budgeted = any(p.ledger.guardrails.budget is not None for p in self.parts)
         # Variance of one booked $ of deal value relative to its square: keep^2 e^(sigma^2)
         self._value_spread = self.keep**2 * np.exp(traits.deal_size_sigma**2)
@@ -265,6 +268,20 @@ class PartnerProgramModel(mesa.Model):
             sd_floor=0.5 * deal_value * keep,
             keep=keep,
         )
+
+    def ramp(self, week: int) -> FloatArray:
+        """Each partner's opportunity rate this week relative to its full rate (recruits ramp up).
+
+        Kept once every partner has finished its ramp.
+        """
+        if week > self._ramped:
+            return self._full
+        traits = self.world.traits
+        return ramp(week, self.world.joined, traits.ramp_weeks, traits.new_partner_activity)
+
+    def recruits_left(self, week: int) -> bool:
+        """Whether some partner is still to join in ``week`` or later."""
+        return week <= self._last_join
 
     def perceived_share(self) -> FloatArray:
         """What a reward dollar is worth to each partner under its program's guardrails.

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from agents import ACTIVE, CHURNED, DORMANT
+from agents import ACTIVE, CHURNED, DORMANT, PROSPECT, in_channel
 from sim.engine.accounting import WeekMoney
 from sim.engine.flows import Engine, Flows, Phase
 from sim.levers.effects import Boosts, Outcome, Outlook
@@ -31,11 +31,15 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 def market(model: Engine, week: Flows) -> None:
-    """This week's demand and supply, its random numbers, and who is still in the channel."""
+    """This week's demand and supply, its random numbers; recruits join; who is in the channel."""
     week.demand = float(model.demand[week.week])
     week.supply = float(model.supply[week.week])
     week.draws = model.draws.next_week()
-    week.alive = model.state.status != CHURNED
+    state = model.state
+    if model.recruits_left(week.week):
+        joining = (state.status == PROSPECT) & (model.world.joined <= week.week)
+        state.status = np.where(joining, ACTIVE, state.status).astype(np.int8)
+    week.alive = in_channel(state.status)
 
 
 def decisions(model: Engine, week: Flows) -> None:
@@ -53,16 +57,19 @@ def modifiers(model: Engine, week: Flows) -> None:
 
 
 def outlook(model: Engine, week: Flows) -> None:
-    """Each partner's deal flow this week and its expected sales: demand, engagement, boosts."""
+    """Each partner's deal flow this week and its expected sales; levers note the expectations."""
     state, world, boosts = model.state, model.world, week.boosts
     activity = model.rules.apply("activity_multiplier", state.engagement, state.status)
-    week.flow_rate = world.base_rate * week.demand * activity * state.wallet * (1.0 + boosts.flow)
+    rate = world.base_rate * model.ramp(week.week)
+    week.flow_rate = rate * week.demand * activity * state.wallet * (1.0 + boosts.flow)
     week.win_rate = np.minimum(world.traits.win_rate * (1.0 + boosts.win_rate), 1.0)
     deal_size = boosts.deal_size
     week.terms = world.terms
     if isinstance(deal_size, np.ndarray) and deal_size.any():
         week.terms = world.terms.boosted(deal_size)
     week.outlook = model.outlook(week.flow_rate * state.effort * week.win_rate, week.terms)
+    for component in model.components:
+        component.observe(week.week, week.outlook)
 
 
 def nudges(model: Engine, week: Flows) -> None:
@@ -141,7 +148,10 @@ def pipeline(model: Engine, week: Flows) -> None:
         delay=delay,
     )
     model.pipeline.add(week.week, new)
-    week.registered = np.bincount(rows, weights=registered * count, minlength=model.world.partners)
+    n = model.world.partners
+    week.registered = np.bincount(rows, weights=registered * count, minlength=n)
+    expected = new.value * new.win_rate * model.keep[rows]
+    week.new_pipeline = np.bincount(rows, weights=expected, minlength=n)
 
 
 def timing(model: Engine, week: Flows) -> None:
@@ -162,8 +172,9 @@ def closing(model: Engine, week: Flows) -> None:
     if week.supply < 1.0:
         model.pipeline.move(np.full(model.world.partners, 1.0 - week.supply), t, t + 1)
     week.won = model.pipeline.close(t) * alive  # churned partners' open deals are lost
-    pulled = week.moves.pulled * alive if week.moves is not None else 0.0
-    week.timing_discount = pulled * model.keep * model.our_discount  # our part of the discounts
+    # Our part of the pull-forward discounts (churned partners' deals are lost, see above).
+    pulled = week.moves.discount if week.moves is not None else np.zeros(model.world.partners)
+    week.timing_discount = np.where(alive, pulled, 0.0)
     week.returned = model.returns_due(t, week.won, week.draws.get("return"), alive)
     week.revenue = week.won * model.keep - week.timing_discount - week.returned
 
@@ -215,14 +226,14 @@ def lifecycle(model: Engine, week: Flows) -> None:
     state.engagement = base + (state.engagement - base) * model.decay["engagement"]
     bump = traits.engagement_on_win * won + traits.engagement_on_payout * paid
     state.engagement += np.minimum(bump, 1.0) * (1.0 - state.engagement)
-    state.weeks_since_win = (state.weeks_since_win + 1.0) * ~won
+    state.weeks_since_win = (state.weeks_since_win + alive) * ~won  # from joining
     lapsed = state.weeks_since_win > traits.dormancy_weeks
     # A live partner is dormant after a lapse, or if it was and has not won since.
     dormant = alive & (lapsed | ((state.status == DORMANT) & ~won))
     churn = dormant & (week.draws["churn"] < traits.churn_rate)
-    state.status = np.where(~alive | churn, CHURNED, np.where(dormant, DORMANT, ACTIVE)).astype(
-        np.int8
-    )
+    status = np.where(dormant, DORMANT, ACTIVE)
+    status = np.where((state.status == CHURNED) | churn, CHURNED, status)
+    state.status = np.where(state.status == PROSPECT, PROSPECT, status).astype(np.int8)
     state.won_this_quarter |= won
     # Deferred rewards of partners who churned are forfeited.
     week.forfeited = np.zeros(model.world.partners)
@@ -248,12 +259,16 @@ def accounting(model: Engine, week: Flows) -> None:
         clawed_back=week.clawed_back,
         returned=week.returned,
     )
-    columns = {"open_pipeline": model.pipeline.open_expected * (state.status != CHURNED)}
+    columns = {
+        "open_pipeline": model.pipeline.open_expected * (state.status != CHURNED),
+        "new_pipeline": week.new_pipeline,
+    }
     if "deferred" not in model.accounts.quiet:
         columns["deferred"] = sum((p.ledger.deferred for p in model.deferring), 0.0 * state.effort)
     if week.moves is not None:
         columns |= {
             "pulled_forward": week.moves.pulled,
+            "timing_discount": week.timing_discount,
             "pushed_out": week.moves.pushed,
             "timing_flags": week.moves.flagged.astype(np.float64),
         }
@@ -282,7 +297,7 @@ PHASES = (
         "pipeline",
         pipeline,
         reads=("draws", "boosts", "flow_rate", "win_rate", "terms"),
-        writes=("registered",),
+        writes=("registered", "new_pipeline"),
     ),
     Phase("timing", timing, reads=("outlook", "scale"), writes=("moves",)),
     Phase(
@@ -311,6 +326,7 @@ PHASES = (
             "contact_cost",
             "other_cost",
             "contacts",
+            "new_pipeline",
             "forfeited",
             "clawed_back",
             "returned",

@@ -1,20 +1,26 @@
-"""Deal-timing games at period ends, and the flags that detect them.
+"""Deal-timing games at period ends: the effort choice applied to deals already in the pipeline.
 
 In the last week of a reward period, a partner can
 
-* **pull forward** won deals due in the next ``pull_weeks`` weeks, buying the
-  customer's early close with a ``pull_discount`` (which costs us revenue); or
+* **pull forward** won deals due in the next ``pull_weeks`` weeks: a customer
+  closes ``j`` weeks early for a discount of ``pull_discount x j`` of the
+  price. The partner funds ``discount_funding`` of it and asks us for the
+  rest as special pricing, so most of the discount is our lost revenue; or
 * **push** the deals due this week into the next period, losing
-  ``push_loss`` of them.
+  ``push_loss`` of them to the delay.
 
-Only ``movable_share`` of the deals concerned can move: the rest of the
-customers will not change their close date.
-
-It does what raises its expected earnings most: the change in this period's
-rewards, minus what the moved deals would have earned next period (valued at
-a fresh period's marginal rate), minus its own margin on the discount or on
-lost deals. This is the same marginal-value logic as effort (Larkin 2014,
-Oyer 1998). Pulls that lift a partner over a threshold are flagged.
+Only ``movable_share`` of the customers concerned accept a moved close date.
+The partner does what raises its perceived earnings most, among pulling the
+nearest ``k`` weeks of movable deals (``k = 0 .. pull_weeks``), pulling just
+enough of them to reach a reward's next threshold, and pushing: the change in
+this period's rewards, minus what the moved deals would have earned in their
+own period, valued at a typical later period's marginal rate and at
+``future_value`` of a dollar now (a reward in a later period is worth less
+than one now), minus its own cost of the discount or of the deals lost. Under
+a linear rate the rewards do not change with the timing, so no deal moves;
+under a threshold or an accelerating schedule the rewards of this period
+can beat the discount (Larkin 2014, Oyer 1998). Pulls that lift a partner
+over a threshold are flagged.
 """
 
 from __future__ import annotations
@@ -31,15 +37,29 @@ from sim.world.pipeline import Pipeline
 from sim.world.world import World
 
 FloatArray = npt.NDArray[np.float64]
+#: The largest discount a customer is given to close early, whatever the weeks.
+MAX_DISCOUNT = 0.5
 
 
 @dataclass
 class TimingMoves:
-    """This week's timing decisions per partner (list values)."""
+    """This week's timing decisions per partner."""
 
-    pulled: FloatArray  # pulled into this week, booked at our share of the discount
-    pushed: FloatArray  # moved from this week to next week
+    pulled: FloatArray  # list value pulled into this week
+    discount: FloatArray  # our part of the pull discounts: revenue we give up, $
+    pushed: FloatArray  # list value moved from this week to next week
     flagged: npt.NDArray[np.bool_]  # pulled and crossed a threshold thanks to it
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """The deals a partner can pull, week by week ahead ``[weeks, partners]``, cumulated."""
+
+    booked: FloatArray  # our revenue if pulled now (after our part of the discount)
+    forgone: FloatArray  # what they would book in their own weeks
+    cost: FloatArray  # the partner's cost of the discounts
+    ours: FloatArray  # our part of the discounts
+    listed: FloatArray  # list value
 
 
 class TimingGame:
@@ -68,68 +88,122 @@ class TimingGame:
         simulation never books.
         """
         ending = [r for r in rewards if r.is_period_end(week)]
-        if not ending or week >= last_week:
+        weeks = min(self.max_pull, last_week - week)
+        if not ending or weeks <= 0:
             return None
         traits = self.world.traits
-        discount, funded = traits.pull_discount, traits.discount_funding
-        booked_share = self.keep * (1.0 - discount * (1.0 - funded))  # our revenue per list $
-        unit_cost = self.keep * discount * (traits.partner_margin * (1.0 - funded) + funded)
         due = pipeline.due(week) * self.keep  # booked this week if nothing moves
-        # [weeks ahead, partners]: which of the next weeks' deals each partner may pull
-        weeks_ahead = np.arange(1, min(self.max_pull, last_week - week) + 1)[:, None]
-        reach = weeks_ahead <= traits.pull_weeks
-        # customers willing to close early (list value)
-        ahead = (pipeline.due(week + weeks_ahead) * reach).sum(axis=0) * traits.movable_share
+        ahead = np.arange(1, weeks + 1)[:, None]
+        # customers willing to close early, by week ahead (list value)
+        movable = pipeline.due(week + ahead) * (ahead <= traits.pull_weeks) * traits.movable_share
+        pool = self._pool(movable, ahead)
+        value = _Valuation(ending, outlook, due, scale)
 
-        # What each reward pays as planned, on its audience's spans (it pays nothing elsewhere).
-        as_planned = [_as_planned(reward, due) for reward in ending]
-
-        def value(now: FloatArray, later: FloatArray, rows: Rows = ALL) -> FloatArray:
-            """Perceived change in rewards from booking ``now`` more this period, ``later`` next.
-
-            For partner ``rows`` (``now`` and ``later`` are theirs). For every
-            partner, each reward is valued on its own spans only.
-            """
-            total = np.zeros_like(now)
-            for reward, planned in zip(ending, as_planned, strict=True):
-                fresh = reward.fresh_signal(outlook)
-                for part, at in _parts(reward, rows):
-                    total[at] += reward.earned(due[part] + now[at], part) - planned[part]
-                    total[at] += later[at] * fresh[part]
-            return total * scale[rows]
-
-        def pull_value(listed: FloatArray, rows: Rows = ALL) -> FloatArray:
-            booked = listed * booked_share[rows]
-            return value(booked, -booked, rows) - unit_cost[rows] * listed
-
-        best = ahead.copy()
-        best_value = pull_value(ahead)
+        # Candidates: the nearest k weeks of movable deals, k = 1 .. weeks (none: 0).
+        best_weeks = np.zeros(due.size)  # weeks pulled, a fraction for the last one
+        best_value = np.zeros(due.size)
+        for k in range(weeks):
+            candidate = value.pull(pool.booked[k], pool.forgone[k], pool.cost[k])
+            better = candidate > best_value
+            best_weeks[better], best_value[better] = k + 1, candidate[better]
         for reward in ending:  # pulling just enough to reach the next threshold
-            # Valued only for the partners who can reach it.
-            rows, amount = _reachable(reward, due, ahead, booked_share)
-            candidate = pull_value(amount, rows)
+            rows, reach = _reaching(reward, due, pool)
+            full = np.floor(reach).astype(np.int64)
+            part = reach - full
+            booked, forgone, cost = (
+                _prefix(getattr(pool, name), rows, full, part)
+                for name in ("booked", "forgone", "cost")
+            )
+            candidate = value.pull(booked, forgone, cost, rows)
             better = candidate > best_value[rows]
-            winners = rows[better]
-            best[winners], best_value[winners] = amount[better], candidate[better]
-        pull = np.where(best_value > 0, best, 0.0)  # list value pulled
-        movable = due * traits.movable_share  # customers willing to wait
-        lose = traits.partner_margin * movable * traits.push_loss  # margin on deals lost
-        push_value = value(-movable, movable * (1.0 - traits.push_loss)) - lose
-        push = (pull == 0) & (movable > 0) & (push_value > 0)
+            best_weeks[rows[better]], best_value[rows[better]] = reach[better], candidate[better]
 
-        share = np.divide(pull, ahead, out=np.zeros_like(pull), where=ahead > 0)
-        pipeline.pull_in(share * traits.movable_share * reach, week)
+        take = np.clip(best_weeks - (ahead - 1), 0.0, 1.0)  # share of each week's movable deals
+        pulled = (take * np.diff(pool.listed, axis=0, prepend=0.0)).sum(axis=0)
+        discount = (take * np.diff(pool.ours, axis=0, prepend=0.0)).sum(axis=0)
+        flagged = self._crossing(ending, due, take, pool)
+
+        this_week = due * traits.movable_share  # customers willing to wait (booked value)
+        push = (best_weeks == 0) & (this_week > 0) & (value.push(this_week) > 0)
+        pipeline.pull_in(take * traits.movable_share * (ahead <= traits.pull_weeks), week)
         push_share = push * traits.movable_share
         pushed = push_share * pipeline.due(week)
         pipeline.move(push_share, week, week + 1, survive=1.0 - traits.push_loss)
+        return TimingMoves(pulled=pulled, discount=discount, pushed=pushed, flagged=flagged)
+
+    def _pool(self, movable: FloatArray, ahead: npt.NDArray[np.int64]) -> _Pool:
+        """What pulling each week's movable deals books, forgoes and costs, cumulated over weeks."""
+        traits = self.world.traits
+        funded, margin = traits.discount_funding, traits.partner_margin
+        discount = np.minimum(  # [weeks, partners]
+            traits.pull_discount + traits.pull_discount_per_week * ahead, MAX_DISCOUNT
+        )
+        value = movable * self.keep
+        ours = value * discount * (1.0 - funded)
+        cost = value * discount * (margin * (1.0 - funded) + funded)
+        return _Pool(
+            booked=np.cumsum(value - ours, axis=0),
+            forgone=np.cumsum(value, axis=0),
+            cost=np.cumsum(cost, axis=0),
+            ours=np.cumsum(ours, axis=0),
+            listed=np.cumsum(movable, axis=0),
+        )
+
+    @staticmethod
+    def _crossing(
+        ending: list[TimedReward], due: FloatArray, take: FloatArray, pool: _Pool
+    ) -> npt.NDArray[np.bool_]:
+        """Partners whose pull lifted them over a threshold of a reward ending this week."""
+        booked = (take * np.diff(pool.booked, axis=0, prepend=0.0)).sum(axis=0)
         crossed = np.zeros(due.size, dtype=bool)
-        pulled = np.flatnonzero(pull > 0)
+        pulled = np.flatnonzero(booked > 0)
         for reward in ending:
             base = reward.measure[pulled] + reward.weight * due[pulled]
             target = reward.next_threshold(base, pulled)
-            booked = base + reward.weight * pull[pulled] * booked_share[pulled]
-            crossed[pulled] |= booked >= target
-        return TimingMoves(pulled=pull, pushed=pushed, flagged=crossed)
+            crossed[pulled] |= base + reward.weight * booked[pulled] >= target
+        return crossed
+
+
+class _Valuation:
+    """A partner's perceived gain from moving deals across the ending period's end."""
+
+    def __init__(
+        self, ending: list[TimedReward], outlook: Outlook, due: FloatArray, scale: FloatArray
+    ) -> None:
+        self.ending = ending
+        self.due = due
+        self.scale = scale
+        self.traits = ending[0].world.traits
+        # What each reward pays as planned, on its audience's spans (it pays nothing elsewhere).
+        self.planned = [_as_planned(reward, due) for reward in ending]
+        # The next period's marginal rate, at what a reward dollar then is worth now.
+        future = self.traits.future_value
+        self.later = [reward.carry_rate(outlook) * future for reward in ending]
+
+    def change(self, now: FloatArray, later: FloatArray, rows: Rows = ALL) -> FloatArray:
+        """Perceived change in rewards from booking ``now`` more this period, ``later`` next.
+
+        For partner ``rows`` (``now`` and ``later`` are theirs). For every
+        partner, each reward is valued on its own spans only.
+        """
+        total = np.zeros_like(now)
+        for reward, planned, rate in zip(self.ending, self.planned, self.later, strict=True):
+            for part, at in _parts(reward, rows):
+                total[at] += reward.earned(self.due[part] + now[at], part) - planned[part]
+                total[at] += later[at] * rate[part]
+        return total * self.scale[rows]
+
+    def pull(
+        self, booked: FloatArray, forgone: FloatArray, cost: FloatArray, rows: Rows = ALL
+    ) -> FloatArray:
+        """The gain from pulling deals that book ``booked`` now instead of ``forgone`` later."""
+        return self.change(booked, -forgone, rows) - cost
+
+    def push(self, moved: FloatArray) -> FloatArray:
+        """The gain from pushing ``moved`` (booked value) into the next period."""
+        traits = self.traits
+        kept = moved * (1.0 - traits.push_loss)
+        return self.change(-moved, kept) - traits.partner_margin * moved * traits.push_loss
 
 
 def _as_planned(reward: TimedReward, due: FloatArray) -> FloatArray:
@@ -152,22 +226,41 @@ def _parts(reward: TimedReward, rows: Rows) -> list[tuple[Rows, Rows]]:
     return [(rows, ALL)]
 
 
-def _reachable(
-    reward: TimedReward, due: FloatArray, ahead: FloatArray, booked_share: FloatArray
+def _reaching(
+    reward: TimedReward, due: FloatArray, pool: _Pool
 ) -> tuple[npt.NDArray[np.intp], FloatArray]:
-    """Partners who can pull enough of ``ahead`` to reach the reward's next threshold.
+    """Partners who can pull enough to reach the reward's next threshold, and how many weeks.
 
-    Returns their rows and the list value each must pull (a hair more than
-    just enough, so that rounding cannot leave it short).
+    Returns their rows and the weeks of movable deals that just reach it, the
+    last week in part (a hair more than just enough, so that rounding cannot
+    leave it short).
     """
-    found, amounts = [], []
+    weeks = pool.booked.shape[0]
+    found, reach = [], []
     for span in reward.spans:
         base = reward.measure[span] + reward.weight * due[span]
-        gap = reward.next_threshold(base, span) - base
-        need = gap / reward.weight / booked_share[span]
-        local = np.flatnonzero(np.isfinite(need) & (need > 0) & (need <= ahead[span]))
+        need = (reward.next_threshold(base, span) - base) / reward.weight
+        booked = pool.booked[:, span]
+        local = np.flatnonzero(np.isfinite(need) & (need > 0) & (need <= booked[-1]))
+        if not local.size:
+            continue
+        need, booked = need[local] * (1 + 1e-9), booked[:, local]
+        full = (booked < need).sum(axis=0)  # whole weeks pulled before the one that reaches it
+        before = np.where(full > 0, booked[np.maximum(full - 1, 0), np.arange(local.size)], 0.0)
+        week_value = booked[np.minimum(full, weeks - 1), np.arange(local.size)] - before
+        part = np.divide(need - before, week_value, out=np.ones_like(need), where=week_value > 0)
         found.append(local + span.start)
-        amounts.append(need[local] * (1 + 1e-9))
+        reach.append(full + np.clip(part, 0.0, 1.0))
     if not found:
         return np.zeros(0, dtype=np.intp), np.zeros(0)
-    return np.concatenate(found), np.concatenate(amounts)
+    return np.concatenate(found), np.concatenate(reach)
+
+
+def _prefix(
+    cumulated: FloatArray, rows: npt.NDArray[np.intp], full: npt.NDArray[np.int64], part: FloatArray
+) -> FloatArray:
+    """The cumulated amount of ``full`` whole weeks plus ``part`` of the next, for ``rows``."""
+    columns = cumulated[:, rows]
+    index = np.arange(rows.size)
+    before = np.where(full > 0, columns[np.maximum(full - 1, 0), index], 0.0)
+    return before + part * (columns[full, index] - before)

@@ -93,6 +93,16 @@ class AcceleratorReward(PeriodReward):
         """The ratchet on next period's quota, if any."""
         return self.spec.ratchet
 
+    def carry_rate(self, outlook: Outlook) -> FloatArray:
+        """Under a ratchet, a dollar booked this period also raises next period's quota.
+
+        That costs ``ratchet x`` the accelerated part of the next period's rate.
+        """
+        rate = super().carry_rate(outlook)
+        if self.ratchet is None:
+            return rate
+        return rate + self.ratchet * np.maximum(rate - self.spec.base_rate, 0.0) * self.eligible
+
     def span_signal(
         self, outlook: Outlook, later: FloatArray, rows: slice, closing: dict[slice, float]
     ) -> FloatArray:

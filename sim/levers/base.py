@@ -71,6 +71,9 @@ class Component:
         """Take what it reads from the program's other components (those playing :attr:`reads`)."""
 
     # -- weekly hooks ---------------------------------------------------------------------
+    def observe(self, week: int, outlook: Outlook) -> None:
+        """Note what partners expect this week (what a period is set to pay, say)."""
+
     def boost(self, week: int, boosts: Boosts) -> None:
         """Add this component's modifiers for the week."""
 

@@ -17,7 +17,7 @@ from sim.levers.base import BoolArray, FloatArray
 from sim.levers.effects import Outcome, Outlook, Projection
 from sim.levers.roles import Thresholded
 from sim.levers.schedule import ALL, Rows
-from sim.scenario.calendar import WEEKS_PER, is_period_end
+from sim.scenario.calendar import WEEKS_PER, is_period_end, weeks_left
 from sim.scenario.program import Lever, Scorecard
 from sim.world.world import World
 
@@ -53,6 +53,27 @@ class PeriodMeasure(Thresholded):
         """The period measure's outlook, for every partner or for one span of ``rows``."""
         return self.project(outlook, self.period_weeks, self.measure, self.points_weight, rows)
 
+    def projected_next(self, outlook: Outlook, rows: slice) -> Projection:
+        """The next period's measure as partners of the span ``rows`` see it this week.
+
+        The open deals due in the next period, and the new deals from this
+        week on that will close in it (not before); its sd adds the two
+        variances, at least half a deal.
+        """
+        end = outlook.week + weeks_left(outlook.week, self.period_weeks)
+        last = end + self.period_weeks
+        to_end, to_last = outlook.pipeline_until(end, rows), outlook.pipeline_until(last, rows)
+        open_mean, open_var = to_last[0] - to_end[0], to_last[1] - to_end[1]
+        now_end, later_end = self.world.closing_shares(end - outlook.week, rows)
+        now_last, later_last = self.world.closing_shares(last - outlook.week, rows)
+        coming = now_last + later_last - (now_end + later_end)
+        flow, flow_var = outlook.flow[rows], outlook.flow_var[rows]
+        revenue = open_mean + flow * coming
+        sd = np.maximum(
+            np.sqrt(np.maximum(open_var, 0.0) + flow_var * coming), outlook.sd_floor[rows]
+        )
+        return Projection(self.weight * revenue, self.weight * sd, revenue, coming)
+
     def projected_mean(self, outlook: Outlook, rows: Rows) -> FloatArray:
         """The projected period measure of partner ``rows``.
 
@@ -63,6 +84,31 @@ class PeriodMeasure(Thresholded):
         if isinstance(rows, slice) and rows != ALL:
             return self.projected(outlook, rows).mean
         return self.projected(outlook).mean[rows]
+
+
+def typical_margin(world: World, period_weeks: int) -> FloatArray:
+    """What a partner earns in a period on our business at effort 1: its scale for values.
+
+    The booked revenue of ``period_weeks`` weeks of business-as-usual deal flow,
+    at the partner's margin.
+    """
+    traits = world.traits
+    weekly = world.base_rate * world.deal_value * traits.win_rate * (1.0 - traits.customer_discount)
+    margin: FloatArray = traits.partner_margin * weekly * period_weeks
+    return margin
+
+
+def disappointment(world: World, shortfall: FloatArray, period_weeks: int) -> FloatArray:
+    """The factor on engagement after a period that paid ``shortfall`` less than expected.
+
+    ``1 - disappointment_sensitivity x d / (d + 1)`` with ``d`` the shortfall
+    in periods of the partner's typical margin: a loss as large as a
+    period's margin costs half of the sensitivity.
+    """
+    scale = np.maximum(typical_margin(world, period_weeks), 1.0)
+    relative = shortfall / scale
+    factor: FloatArray = 1.0 - world.traits.disappointment_sensitivity * relative / (relative + 1.0)
+    return factor
 
 
 def relative_gap(mean: FloatArray, target: FloatArray) -> FloatArray:

@@ -18,10 +18,10 @@ import numpy.typing as npt
 
 from sim.levers.base import BoolArray, FloatArray, SignalParts, per_archetype
 from sim.levers.effects import Outcome, Outlook
-from sim.levers.period import PeriodMeasure, relative_gap
+from sim.levers.period import PeriodMeasure, disappointment, relative_gap
 from sim.levers.roles import TimedReward
 from sim.levers.schedule import ALL, Rows, Schedule
-from sim.scenario.calendar import YEAR
+from sim.scenario.calendar import YEAR, weeks_left
 from sim.scenario.program import Lever
 from sim.world.world import World
 
@@ -29,9 +29,11 @@ from sim.world.world import World
 class PeriodReward(PeriodMeasure, TimedReward):
     """A reward on a period measure, paid at each period end.
 
-    The open period is accrued at the horizon. Partners who miss a threshold
-    by less than their ``near_miss_band`` lose ``near_miss_penalty`` of their
-    engagement (Wang et al. 2016).
+    The open period is accrued at the horizon. At the period's midpoint each
+    partner notes what the period is set to pay; ending with less costs
+    engagement in proportion to the shortfall (:func:`~sim.levers.period.disappointment`),
+    so a narrow miss of a threshold the partner was heading for hurts, and a
+    narrow make or a miss it saw coming does not (Wang et al. 2016).
     """
 
     #: Whether each period's schedule is set from the last period's revenue.
@@ -46,7 +48,8 @@ class PeriodReward(PeriodMeasure, TimedReward):
         self.schedule = self.build_schedule()
         self._fresh_signal: FloatArray | None = None
         self._flat: FloatArray | None = None
-        self.near_miss = np.zeros(world.partners, dtype=bool)
+        self.expected = np.zeros(world.partners)  # what the period was set to pay
+        self.shortfall = np.zeros(world.partners)  # what it paid less than that
 
     # -- the schedule ---------------------------------------------------------------------
     @abstractmethod
@@ -106,7 +109,8 @@ class PeriodReward(PeriodMeasure, TimedReward):
         if not (self.is_period_end(week) or final):
             return None
         payout = self.on_spans(lambda rows: self.earned(0.0, rows))
-        self.near_miss = self.on_spans(self._missed_narrowly, dtype=bool)
+        self.shortfall = np.maximum(self.expected - payout, 0.0)
+        self.expected = np.zeros_like(self.expected)
         self.revenue_history.append(self.period_revenue)
         self.period_revenue = np.zeros_like(self.period_revenue)
         self.period += 1
@@ -118,19 +122,22 @@ class PeriodReward(PeriodMeasure, TimedReward):
         self._fresh_signal = None
         return payout
 
-    def _missed_narrowly(self, rows: slice) -> BoolArray:
-        """Which partners of the span ``rows`` ended within their near-miss band of a threshold."""
-        band = self.world.traits.near_miss_band[rows]
-        measure = self.measure[rows]
-        target = self.schedule.next_breakpoint(measure, rows)
-        return self.eligible[rows] & np.isfinite(target) & (measure >= (1 - band) * target)
+    def observe(self, week: int, outlook: Outlook) -> None:
+        """At the period's midpoint, note what partners expect the period to pay."""
+        if weeks_left(week, self.period_weeks) != self.period_weeks // 2:
+            return
+
+        def expected(rows: slice) -> FloatArray:
+            return self.earned(self.projected(outlook, rows).revenue, rows)
+
+        self.expected = self.on_spans(expected)
 
     def engagement_shock(self) -> FloatArray | None:
-        """Narrow misses cost ``near_miss_penalty`` of engagement; the flag clears once applied."""
-        if not self.near_miss.any():
+        """Ending a period with less than expected costs engagement; applied once."""
+        if not self.shortfall.any():
             return None
-        shock = np.where(self.near_miss, 1.0 - self.world.traits.near_miss_penalty, 1.0)
-        self.near_miss[:] = False
+        shock = disappointment(self.world, self.shortfall, self.period_weeks)
+        self.shortfall = np.zeros_like(self.shortfall)
         return shock
 
     # -- behaviour ----------------------------------------------------------------------
@@ -156,6 +163,15 @@ class PeriodReward(PeriodMeasure, TimedReward):
             sd = self.weight * np.maximum(np.sqrt(outlook.flow_var * weeks), outlook.sd_floor)
             self._fresh_signal = self.marginal(mean, sd, revenue)
         return self._fresh_signal
+
+    def carry_rate(self, outlook: Outlook) -> FloatArray:
+        """Reward per $ moved from the next period into this one, in the next (``TimedReward``)."""
+
+        def rate(rows: slice) -> FloatArray:
+            seen = self.projected_next(outlook, rows)
+            return self.marginal(seen.mean, seen.sd, seen.revenue, rows)
+
+        return self.on_spans(rate)
 
     @property
     def flat(self) -> FloatArray | None:

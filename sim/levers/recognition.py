@@ -1,22 +1,30 @@
 """Recognition (``recognition``): badges or a leaderboard, with optional priority access.
 
 Only a minority of partners respond to symbolic recognition (Kosfeld and
-Neckermann 2011; Hoernle et al. 2020); the responders raise effort while
-recognition is on offer. Recognized partners hold the award over the next
+Neckermann 2011; Hoernle et al. 2020). To a responder an award is worth
+``recognition_value`` periods of its own margin: esteem, not money. It pulls
+a responder's effort as a lump-sum bonus of that value would (the density of
+ending the period near the threshold), so the effort gain emerges from where
+the threshold lies against each responder's outlook. A badge's threshold is
+fixed; a leaderboard's is where the last of the top ``N`` of the audience
+ended the period before. Recognized partners hold the award over the next
 period, and priority access raises their win rate; each award costs money.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, cast
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from sim.levers.base import BoolArray, Component, FloatArray, per_archetype
-from sim.levers.effects import Boosts, Outcome
-from sim.scenario.calendar import WEEKS_PER, is_period_end
+from sim.levers.base import BoolArray, FloatArray, per_archetype
+from sim.levers.effects import Boosts
+from sim.levers.period import typical_margin
+from sim.levers.period_reward import PeriodReward
+from sim.levers.schedule import Schedule
+from sim.scenario.calendar import WEEKS_PER
 from sim.scenario.fields import SUBFIELD, Money, PerArchetype, per_archetype_names
 from sim.scenario.program import Lever, Period
 from sim.scenario.registry import component
@@ -55,33 +63,44 @@ class Recognition(Lever):
 
 
 @component(Recognition)
-class RecognitionProgram(Component):
-    """Badges or a leaderboard, with optional priority access; only responders care.
+class RecognitionProgram(PeriodReward):
+    """Badges or a leaderboard: awards valued in esteem by responders, paid for by us per award.
 
-    Responders (``responder_share`` of partners, drawn once per world) raise
-    effort by ``recognition_lift`` while recognition is on offer (Kosfeld and
-    Neckermann 2011). Recognized partners hold the award over the next period
-    (priority access raises their win rate); each award costs money.
+    The period-reward machinery runs on the responders of the audience, with
+    a schedule that jumps by each responder's esteem value at the threshold:
+    it drives their effort, their deal timing and their disappointment at a
+    near miss. Awards go to every partner of the audience who earns one.
     """
 
     spec: Recognition
+    renews = True  # a leaderboard's threshold follows the last period's top places
 
     def __init__(self, spec: Recognition, world: World, audience: BoolArray) -> None:
-        super().__init__(spec, world, audience)
-        self.period_weeks = WEEKS_PER[spec.period]
-        self.threshold = (
-            per_archetype(world, spec.threshold) if spec.threshold is not None else None
-        )
-        self.measure = np.zeros(world.partners)
+        self.audience = audience
+        self.esteem = world.traits.recognition_value * typical_margin(world, WEEKS_PER[spec.period])
+        self.cutoff = np.full(world.partners, np.inf)
+        super().__init__(spec, world, audience & world.responder)
         self.recognized = np.zeros(world.partners, dtype=bool)
         self.awarded = 0
-        # Responders in the audience try harder as long as recognition is on offer.
-        lift = 1.0 + world.traits.recognition_lift
-        self.effort: FloatArray = np.where(audience & world.responder, lift, 1.0)
+
+    def renew(self, attained: FloatArray | None) -> None:
+        """A leaderboard's threshold: the last place of the top ``N`` in the period before."""
+        if self.spec.kind == "leaderboard":
+            measure = self.prior() if attained is None else attained
+            self.cutoff = self._cutoff(measure)
+
+    def build_schedule(self) -> Schedule:
+        """A jump of each responder's esteem value at the threshold."""
+        world = self.world
+        if self.spec.kind == "badge":
+            threshold = per_archetype(world, self.spec.threshold or 0.0)  # a badge has one
+        else:
+            threshold = self.cutoff
+        points = np.where(self.eligible, np.maximum(threshold, 1.0), np.inf)[None]
+        return Schedule.by_breakpoint(points, 0.0, self.esteem[None], blocks=world.layout.blocks)
 
     def boost(self, week: int, boosts: Boosts) -> None:
-        """Responders try harder; recognized partners get priority access."""
-        boosts.effort *= self.effort
+        """Recognized partners get priority access."""
         boosts.win_rate += self._priority
 
     @property
@@ -94,33 +113,27 @@ class RecognitionProgram(Component):
         self._recognized = recognized
         self._priority = np.where(recognized, self.spec.priority_access, 0.0)  # until changed
 
-    def record(self, week: int, outcome: Outcome) -> None:
-        """Accrue period revenue."""
-        self.measure += outcome.revenue
-
     def settle(self, week: int, final: bool) -> FloatArray | None:
-        """At a period end, award badges or the leaderboard's top places."""
-        if not is_period_end(week, self.period_weeks):
-            return None
-        if self.spec.kind == "badge":
-            self.recognized = self.eligible & (self.measure >= cast(FloatArray, self.threshold))
-        else:
-            self.recognized = self._top(self.measure)
-        self.awarded = int(self.recognized.sum())
-        self.measure = np.zeros_like(self.measure)
+        """At a period end, make the awards; esteem is not money, so nothing is paid."""
+        if self.is_period_end(week):
+            if self.spec.kind == "badge":
+                threshold = per_archetype(self.world, self.spec.threshold or 0.0)
+                self.recognized = self.audience & (self.measure >= threshold)
+            else:
+                self.recognized = self.audience & (self.measure >= self._cutoff(self.measure))
+            self.awarded = int(self.recognized.sum())
+        super().settle(week, final)
         return None
 
-    def _top(self, measure: FloatArray) -> BoolArray:
-        top = np.zeros(measure.size, dtype=bool)
+    def _cutoff(self, measure: FloatArray) -> FloatArray:
+        """Each block's ``N``-th best positive measure among the audience (``inf`` if fewer)."""
+        cutoff = np.full(measure.size, np.inf)
         for rows in self.world.layout.blocks:  # per archetype, in each arm and replication
-            if not self.eligible[rows].any():
-                continue
-            score = np.where(self.eligible[rows] & (measure[rows] > 0), measure[rows], -np.inf)
-            count = min(self.spec.top or 0, int(np.isfinite(score).sum()))
+            scores = measure[rows][self.audience[rows] & (measure[rows] > 0)]
+            count = min(self.spec.top or 0, scores.size)
             if count:
-                best = np.argpartition(-score, count - 1)[:count]
-                top[rows.start + best] = True
-        return top
+                cutoff[rows] = np.partition(scores, scores.size - count)[scores.size - count]
+        return cutoff
 
     def costs(self, week: int) -> FloatArray | None:
         """Award costs, charged in the week awards are made."""

@@ -89,8 +89,14 @@ class TimedReward(Thresholded):
         """The reward on the period so far, plus ``extra`` revenue booked now (of ``rows``)."""
 
     @abstractmethod
-    def fresh_signal(self, outlook: Outlook) -> FloatArray:
-        """Reward per $ of revenue in a typical later period."""
+    def carry_rate(self, outlook: Outlook) -> FloatArray:
+        """Reward per $ of revenue moved from the next period into this one, in the next.
+
+        The expected marginal reward of the next period at its projected
+        measure (the open deals due in it and the new deals that will close
+        in it), plus what booking the dollar this period changes of the next
+        period's rule (a ratchet raises the next quota).
+        """
 
     @abstractmethod
     def next_threshold(self, measure: FloatArray, rows: Rows = ALL) -> FloatArray:

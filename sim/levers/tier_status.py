@@ -17,7 +17,7 @@ from pydantic import Field, NonNegativeInt, field_validator, model_validator
 
 from sim.levers.base import BoolArray, FloatArray, SignalParts, per_archetype
 from sim.levers.effects import Boosts, Outcome, Outlook
-from sim.levers.period import PeriodMeasure, relative_gap
+from sim.levers.period import PeriodMeasure, disappointment, relative_gap, typical_margin
 from sim.levers.roles import MdfAccrual
 from sim.levers.schedule import ALL, Rows, threshold_pull
 from sim.scenario.calendar import QUARTER
@@ -110,7 +110,7 @@ class TierLadder(PeriodMeasure, MdfAccrual):
         self.level = self.reached(self.weight * prior)
         self.grace = np.full(world.partners, spec.grace_periods)
         self.accrued = np.zeros(world.partners)
-        self.demoted_from = np.zeros(world.partners, dtype=np.int64)
+        self.shortfall = np.zeros(world.partners)  # benefits lost to a demotion, $ a period
         self.demotions: list[npt.NDArray[np.int64]] = []  # tier lost at each evaluation
         self.levels: list[npt.NDArray[np.int64]] = []  # tier held after each evaluation
 
@@ -174,11 +174,13 @@ class TierLadder(PeriodMeasure, MdfAccrual):
         below = earned < self.level
         in_grace = below & (self.grace > 0)
         demote = below & ~in_grace
-        self.demoted_from = np.where(demote, self.level, 0)
-        self.demotions.append(self.demoted_from.copy())
+        demoted_from = np.where(demote, self.level, 0)
+        self.demotions.append(demoted_from)
+        before = self.benefits(self.level)
         self.level = np.where(
             below, np.where(demote, np.maximum(self.level - 1, earned), self.level), earned
         )
+        self.shortfall = np.where(demote, before - self.benefits(self.level), 0.0)
         self.grace = np.where(in_grace, self.grace - 1, grace)
         self.levels.append(self.level.copy())
 
@@ -186,13 +188,28 @@ class TierLadder(PeriodMeasure, MdfAccrual):
         """Tier held after each evaluation."""
         return self.levels
 
+    def benefits(self, level: npt.NDArray[np.int64]) -> FloatArray:
+        """What holding tier ``level`` is worth to each partner over a period, $.
+
+        Its rebate, the margin on the deals its win-rate and lead boosts bring,
+        and half its MDF accrual, on a typical period's revenue.
+        """
+        margin = self.world.traits.partner_margin
+        revenue = typical_margin(self.world, self.period_weeks) / margin
+        boost = self.win[level] + self.lead[level]
+        value: FloatArray = revenue * (self.rebate[level] + margin * boost + 0.5 * self.mdf[level])
+        return value
+
     def engagement_shock(self) -> FloatArray | None:
-        """A demotion from tier level ``k`` costs ``k x demotion_penalty`` of engagement."""
-        if not self.demoted_from.any():
+        """A demotion costs engagement in proportion to the benefits lost; applied once.
+
+        A higher tier's benefits are worth more, so losing it hurts more.
+        """
+        if not self.shortfall.any():
             return None
-        loss = np.minimum(self.world.traits.demotion_penalty * self.demoted_from, 0.9)
-        self.demoted_from[:] = 0
-        return 1.0 - loss
+        shock = disappointment(self.world, self.shortfall, self.period_weeks)
+        self.shortfall = np.zeros_like(self.shortfall)
+        return shock
 
     def gap(self, outlook: Outlook, rows: Rows = ALL) -> FloatArray:
         """Relative shortfall of the projected measure below the next tier (inf if none).

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from agents import ACTIVE, DORMANT, Traits
+from agents import ACTIVE, DORMANT, PROSPECT, Traits
 from sim.scenario.calendar import PRIOR_WEEKS, QUARTER
 from sim.scenario.schema import Market
 from sim.world.market import demand_index
 from sim.world.pipeline import DealTerms, Pipeline, arrivals
+from sim.world.population import ramp
 from sim.world.streams import stream
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,6 +42,7 @@ def replay_history(
     market: Market,
     traits: Traits,
     base_rate: FloatArray,
+    joined: FloatArray,
     terms: DealTerms,
     pipeline: Pipeline,
     seed: int,
@@ -67,6 +69,7 @@ def replay_history(
     for first in range(-span, 0, chunk):
         weeks = np.arange(first, min(first + chunk, 0))
         rate = base_rate * demand_index(market, weeks)[:, None]
+        rate *= ramp(weeks[:, None], joined, traits.ramp_weeks, traits.new_partner_activity)
         index, count = arrivals(rate, streams["arrival"].random(rate.shape))
         k = count.size
         new = terms.open(
@@ -88,6 +91,8 @@ def replay_history(
         np.add.at(prior_revenue, (quarter, rows), booked)
         future = close >= 0
         pipeline.add(arrival[future], new.where(future))
-    since_win = -last_win - 1.0
-    status = np.where(since_win > traits.dormancy_weeks, DORMANT, ACTIVE).astype(np.int8)
+    # Weeks without a win count from the last win, or from joining; recruits join later.
+    since_win = np.clip(np.minimum(-last_win - 1.0, -joined), 0.0, None)
+    status = np.where(since_win > traits.dormancy_weeks, DORMANT, ACTIVE)
+    status = np.where(joined > 0, PROSPECT, status).astype(np.int8)
     return History(status=status, weeks_since_win=since_win, prior_revenue=prior_revenue)

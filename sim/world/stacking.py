@@ -55,6 +55,7 @@ def stack_worlds(worlds: Sequence[World], copies: int) -> World:
         region=take(lambda w: w.region),
         region_names=first.region_names,
         is_new=take(lambda w: w.is_new),
+        joined=take(lambda w: w.joined),
         size_band=take(lambda w: w.size_band),
         band_names=first.band_names,
         base_rate=take(lambda w: w.base_rate),

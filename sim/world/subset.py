@@ -47,6 +47,7 @@ def take_partners(world: World, rows: npt.ArrayLike) -> World:
         size=world.size[rows],
         region=world.region[rows],
         is_new=world.is_new[rows],
+        joined=world.joined[rows],
         size_band=world.size_band[rows],
         base_rate=world.base_rate[rows],
         deal_value=world.deal_value[rows],

@@ -18,6 +18,7 @@ from sim.scenario.schema import Scenario
 from sim.world.history import replay_history
 from sim.world.layout import Layout
 from sim.world.pipeline import DealTerms, Pipeline, cycle_cdf, cycle_cdf_sum, ring_weeks
+from sim.world.population import draw_members
 from sim.world.state import PartnerState
 from sim.world.streams import stream
 
@@ -40,10 +41,11 @@ class World:
     size: FloatArray  # relative firm size, median 1
     region: npt.NDArray[np.int8]
     region_names: list[str]
-    is_new: npt.NDArray[np.bool_]
+    is_new: npt.NDArray[np.bool_]  # new to the program: joined during the ramp, or later
+    joined: FloatArray  # week joined (far in the past for established partners)
     size_band: npt.NDArray[np.int8]
     band_names: list[str]
-    base_rate: FloatArray  # opportunities per week at effort 1, average demand
+    base_rate: FloatArray  # opportunities per week at effort 1, average demand, full ramp
     deal_value: FloatArray  # median list value of one deal, $
     terms: DealTerms
     pipeline: Pipeline  # open deals at week 0
@@ -98,24 +100,21 @@ def build_world(scenario: Scenario, replication: int, seed: int | None = None) -
     counts = {a: n for a, n in scenario.population.partners.items() if n > 0}
     archetypes = [a for a in ARCHETYPES if a in counts]
     classes = [ARCHETYPES[a] for a in archetypes]
-    sizes = [counts[a] for a in archetypes]
     params = [scenario.archetype_params(a) for a in archetypes]
+    pop = scenario.population
+    members = draw_members(
+        pop, params, [counts[a] for a in archetypes], scenario.horizon_weeks, seed, replication
+    )
+    sizes = [m.count for m in members]
     n = sum(sizes)
     layout = Layout(tuple(sizes))
     slices = layout.slices
     traits = Traits.repeat(params, sizes)
-
-    rng = stream(seed, replication, "population")
-    size = np.exp(traits.size_sigma * rng.standard_normal(n))
-    pop = scenario.population
-    region_shares = np.array(list(pop.regions.values()))
-    region = rng.choice(len(region_shares), size=n, p=region_shares / region_shares.sum())
-    is_new = rng.random(n) < pop.new_share
-    size_band = _size_bands(size, slices, np.array(list(pop.size_bands.values())))
+    size = np.concatenate([m.size for m in members])
+    joined = np.concatenate([m.joined for m in members])
 
     rho = traits.rate_size_exponent
-    base_rate = traits.opportunity_rate * size**rho
-    base_rate = np.where(is_new, base_rate * traits.new_partner_activity, base_rate)
+    base_rate = traits.opportunity_rate * size**rho  # a partner's full rate, after its ramp
     deal_value = traits.deal_size * size ** (1.0 - rho)
     terms = DealTerms(
         deal_value=deal_value,
@@ -129,7 +128,9 @@ def build_world(scenario: Scenario, replication: int, seed: int | None = None) -
         max(ring_weeks(p.cycle_weeks_max) for p in params),
         [(rows, ring_weeks(p.cycle_weeks_max)) for rows, p in zip(slices, params, strict=True)],
     )
-    history = replay_history(scenario.market, traits, base_rate, terms, pipeline, seed, replication)
+    history = replay_history(
+        scenario.market, traits, base_rate, joined, terms, pipeline, seed, replication
+    )
     return World(
         archetypes=archetypes,
         classes=classes,
@@ -137,10 +138,11 @@ def build_world(scenario: Scenario, replication: int, seed: int | None = None) -
         traits=traits,
         archetype=np.repeat(np.arange(len(archetypes), dtype=np.int8), sizes),
         size=size,
-        region=region.astype(np.int8),
+        region=np.concatenate([m.region for m in members]),
         region_names=list(pop.regions),
-        is_new=is_new,
-        size_band=size_band,
+        is_new=np.concatenate([m.is_new for m in members]),
+        joined=joined,
+        size_band=np.concatenate([m.size_band for m in members]),
         band_names=list(pop.size_bands),
         base_rate=base_rate,
         deal_value=deal_value,
@@ -155,15 +157,3 @@ def build_world(scenario: Scenario, replication: int, seed: int | None = None) -
         prior_revenue=history.prior_revenue,
         responder=stream(seed, replication, "responder").random(n) < traits.responder_share,
     )
-
-
-def _size_bands(size: FloatArray, slices: list[slice], shares: FloatArray) -> npt.NDArray[np.int8]:
-    """Band of each partner by its size rank within its archetype."""
-    cuts = np.cumsum(shares / shares.sum())[:-1]
-    band = np.zeros(size.size, dtype=np.int8)
-    for rows in slices:  # one vectorized pass per archetype, not per partner
-        count = rows.stop - rows.start
-        rank = np.empty(count)
-        rank[np.argsort(size[rows], kind="stable")] = (np.arange(count) + 0.5) / count
-        band[rows] = np.searchsorted(cuts, rank, side="right")
-    return band
