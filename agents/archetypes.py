@@ -32,7 +32,9 @@ class Reseller(Partner):
         "customer_discount": 0.05,
         "partner_margin": 0.15,
         "effort_elasticity": 0.8,
-        "entry_rate": 0.04,
+        "entry_rate": 0.06,
+        "movable_share": 0.5,
+        "discount_funding": 0.5,
     }
 
 
@@ -57,7 +59,8 @@ class Integrator(Partner):
         "effort_elasticity": 0.5,
         "churn_rate": 0.003,
         "dormancy_weeks": 39,
-        "entry_rate": 0.065,
+        "entry_rate": 0.075,
+        "movable_share": 0.8,
     }
 
 
@@ -82,5 +85,6 @@ class Alliance(Partner):
         "effort_elasticity": 0.3,
         "churn_rate": 0.002,
         "dormancy_weeks": 52,
-        "entry_rate": 0.06,
+        "entry_rate": 0.065,
+        "movable_share": 0.8,
     }

@@ -114,6 +114,12 @@ class PartnerParams(BaseModel):
         le=2,
         description="partners recruited per year, as a share of the archetype's partners at week 0",
     )
+    recruit_size: float = Field(
+        0.7,
+        gt=0,
+        le=5,
+        description="median size of a recruit relative to the partners of week 0",
+    )
     engagement_baseline: float = Field(0.5, ge=0, le=1, description="long-run engagement level")
     engagement_half_life_weeks: float = Field(
         8.0, gt=0, description="decay of engagement to baseline"
@@ -154,7 +160,7 @@ class PartnerParams(BaseModel):
         0.2, ge=0, le=1, description="share of partners who respond to recognition"
     )
     recognition_value: float = Field(
-        0.5,
+        1.5,
         ge=0,
         le=10,
         description="what an award is worth to a responder, in periods of its own margin",
@@ -166,15 +172,15 @@ class PartnerParams(BaseModel):
         description="most engagement a period that paid less than expected can cost (a share)",
     )
     pull_discount: float = Field(
-        0.05,
+        0.02,
         ge=0,
         le=0.5,
         description="price concession a customer asks to close in this period, not the next",
     )
     pull_discount_per_week: float = Field(
-        0.01,
+        0.03,
         ge=0,
-        le=0.05,
+        le=0.1,
         description="further concession per week a close is brought forward",
     )
     pull_weeks: int = Field(13, ge=0, le=13, description="how far ahead deals can be pulled, weeks")

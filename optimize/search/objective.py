@@ -11,9 +11,11 @@ are computed with the same functions as :func:`sim.run_scenario`
 
 Objectives (``search.objective``): ``mean`` (mean paired net lift), ``ci_low``
 (its lower 95% bound) or ``cvar`` (mean net lift of the worst ``cvar_alpha``
-share of an ensemble of behavioural assumptions). ``search.versus`` adds a
-second objective (incremental cost, minimized, or the share of active partners
-rewarded, maximized).
+share of an ensemble of behavioural assumptions), each of net lift over the
+horizon or, with ``search.measure: net_lift_with_pipeline``, of net lift plus
+the change in the gross profit expected from deals still open at the horizon.
+``search.versus`` adds a second objective (incremental cost, minimized, or the
+share of active partners rewarded, maximized).
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ MEASURES = {
     "net_lift": "$",
     "net_lift_ci_low": "$",
     "net_lift_ci_high": "$",
+    "net_lift_with_pipeline": "$",
+    "net_lift_with_pipeline_ci_low": "$",
+    "net_lift_with_pipeline_ci_high": "$",
+    "incremental_pipeline_value": "$",
     "incremental_gross_profit": "$",
     "incremental_cost": "$",
     "cost_share": "share of channel revenue",
@@ -104,12 +110,15 @@ def measures_of(outputs: Sequence[ReplicationOutput]) -> dict[str, float]:
     ordered = sorted(outputs, key=lambda o: o.replication)
     runs, segments, _ = tables(ordered)
     estimates = summarize(paired_differences(segments, "design"))
-    net = estimates["net_lift"]
     design = runs[runs["arm"] == "design"].sum(numeric_only=True)
-    return {
-        "net_lift": float(net.mean),  # type: ignore[arg-type]
-        "net_lift_ci_low": _finite(net.ci_low, net.mean),
-        "net_lift_ci_high": _finite(net.ci_high, net.mean),
+    out = {}
+    for name in ("net_lift", "net_lift_with_pipeline"):
+        value = estimates[name]
+        out[name] = float(value.mean)  # type: ignore[arg-type]
+        out[f"{name}_ci_low"] = _finite(value.ci_low, value.mean)
+        out[f"{name}_ci_high"] = _finite(value.ci_high, value.mean)
+    return out | {
+        "incremental_pipeline_value": float(estimates["incremental_pipeline_value"].mean),  # type: ignore[arg-type]
         "incremental_gross_profit": float(estimates["incremental_gross_profit"].mean),  # type: ignore[arg-type]
         "incremental_cost": float(estimates["incremental_cost"].mean),  # type: ignore[arg-type]
         "cost_share": _ratio(design["program_cost"], design["revenue"]),
@@ -230,11 +239,11 @@ class Evaluator:
         for done, unit in enumerate(units, start=1):
             if per_member:
                 outputs[unit] = self.replications(variants[unit], ids)
-                score = measures_of(outputs[unit])["net_lift"]
+                score = measures_of(outputs[unit])[self.settings.measure]
             else:
                 out = self.replications(variants[0], [unit])[0]
                 outputs[0].append(out)
-                score = measures_of([out])["net_lift"]
+                score = measures_of([out])[self.settings.measure]
             trial.report(score, step=unit)  # type: ignore[union-attr]
             if done < len(units) and trial.should_prune():  # type: ignore[union-attr]
                 partial = self._score([o for o in outputs if o])
@@ -245,13 +254,13 @@ class Evaluator:
     def _score(self, outputs: list[list[ReplicationOutput]]) -> Evaluation:
         pooled = [o for member in outputs for o in member]
         measures = measures_of(pooled)
-        objective = self.settings.objective
+        objective, measure = self.settings.objective, self.settings.measure
         if objective == "mean":
-            value = measures["net_lift"]
+            value = measures[measure]
         elif objective == "ci_low":
-            value = measures["net_lift_ci_low"]
+            value = measures[f"{measure}_ci_low"]
         else:
-            means = sorted(measures_of(member)["net_lift"] for member in outputs)
+            means = sorted(measures_of(member)[measure] for member in outputs)
             tail = max(1, math.ceil(self.settings.cvar_alpha * len(means)))
             value = float(np.mean(means[:tail]))
             measures["cvar"] = value

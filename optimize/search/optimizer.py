@@ -201,6 +201,8 @@ def held_out_check(
         "net_lift": total["net_lift"],
         "incremental_gross_profit": total["incremental_gross_profit"],
         "incremental_cost": total["incremental_cost"],
+        "incremental_pipeline_value": total["incremental_pipeline_value"],
+        "net_lift_with_pipeline": total["net_lift_with_pipeline"],
         "start_net_lift": start_run.summary["total"]["net_lift"],
         "improvement": mean_ci(best_run.paired()["net_lift"] - start_run.paired()["net_lift"]),
     }

@@ -21,10 +21,12 @@ from optimize.search.objective import MEASURES
 from optimize.search.settings import SearchSettings
 from optimize.search.space import SearchSpace
 from sim.runs.stats import Estimate
+from sim.runs.verdicts import design_notes
 from sim.scenario.schema import TOOL_SECTIONS, Scenario
 
 #: Name of the first objective for each ``search.objective``.
-OBJECTIVE_NAMES = {"mean": "net_lift", "ci_low": "net_lift_ci_low", "cvar": "net_lift_cvar"}
+#: The suffix of each objective statistic's name (``net_lift_ci_low``...).
+OBJECTIVE_SUFFIX = {"mean": "", "ci_low": "_ci_low", "cvar": "_cvar"}
 
 
 def _money(value: float | None) -> str:
@@ -84,7 +86,7 @@ class OptimizeResult:
     @property
     def objective_names(self) -> list[str]:
         """Names of the study's objectives, in order."""
-        names = [OBJECTIVE_NAMES[self.settings.objective]]
+        names = [self.settings.measure + OBJECTIVE_SUFFIX[self.settings.objective]]
         return names + ([self.settings.versus] if self.settings.versus else [])
 
     @property
@@ -113,11 +115,33 @@ class OptimizeResult:
             return {}
         attrs = self.best_trial.user_attrs
         out: dict[str, Any] = {
-            "net_lift": Estimate(
-                attrs["net_lift"], attrs["net_lift_ci_low"], attrs["net_lift_ci_high"]
-            )
+            name: Estimate(attrs[name], attrs[f"{name}_ci_low"], attrs[f"{name}_ci_high"])
+            for name in ("net_lift", "net_lift_with_pipeline")
+            if name in attrs
         }
-        return out | {k: attrs[k] for k in MEASURES if not k.startswith("net_lift")}
+        return out | {k: attrs[k] for k in MEASURES if not k.startswith("net_lift") and k in attrs}
+
+    def notes(self) -> list[str]:
+        """Plain lines when the best design loses to today's program or wins by cutting profit.
+
+        On the held-out worlds when they ran, else in-sample.
+        """
+        if self.best_trial is None:
+            return []
+        if self.held_out:
+            figures = self.held_out
+        else:
+            sample = self.in_sample()
+            figures = {
+                "net_lift": sample["net_lift"],
+                "incremental_gross_profit": Estimate(
+                    sample["incremental_gross_profit"], None, None
+                ),
+                "incremental_pipeline_value": Estimate(
+                    sample.get("incremental_pipeline_value"), None, None
+                ),
+            }
+        return design_notes(figures, self.scenario.baseline.name, "The best design found")
 
     def importances(self) -> dict[str, float]:
         """Parameter importances for the first objective (empty with too few trials)."""
@@ -201,6 +225,7 @@ class OptimizeResult:
             "best_params": self.best_params,
             "best_value": self.best_value,
             "held_out": {"net_lift": held.as_dict() if held else None},
+            "notes": self.notes(),
             "best_scenario_path": best_scenario_path,
         }
         if self.settings.multi_objective:
@@ -254,6 +279,11 @@ class OptimizeResult:
             f"best trial #{self.best_trial.number}: in-sample net lift $ "
             f"{_estimate(in_sample['net_lift'])} over {len(self.replication_ids)} replications",
         ]
+        if "incremental_pipeline_value" in in_sample:
+            lines.append(
+                "  change in open pipeline at the horizon (expected gross profit): $ "
+                f"{_money(in_sample['incremental_pipeline_value'])}"
+            )
         if self.held_out:
             h = self.held_out
             lines += [
@@ -261,6 +291,8 @@ class OptimizeResult:
                 f"net lift $ {_estimate(h['net_lift'])}",
                 f"  starting design on the same worlds:    $ {_estimate(h['start_net_lift'])}",
                 f"  improvement over the starting design:  $ {_estimate(h['improvement'])}",
+                f"  change in open pipeline's expected GP: $ "
+                f"{_estimate(h['incremental_pipeline_value'])}",
             ]
         lines.append("best parameters:")
         width = max(map(len, self.best_params or {"": 0}))
@@ -271,4 +303,4 @@ class OptimizeResult:
             lines.append(
                 f"best scenario: {best_scenario_path} (run it: partnerlab run {best_scenario_path})"
             )
-        return "\n".join(lines)
+        return "\n".join([*lines, *self.notes()])

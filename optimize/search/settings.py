@@ -87,6 +87,12 @@ class SearchSettings(Section):
         description="mean: mean paired net lift; ci_low: its lower 95% bound; "
         "cvar: mean net lift of the worst cvar_alpha share of the ensemble",
     )
+    measure: Literal["net_lift", "net_lift_with_pipeline"] = Field(
+        "net_lift",
+        description="what the objective counts: net_lift over the horizon, or "
+        "net_lift_with_pipeline, which adds the change in the gross profit expected from "
+        "deals still open at the horizon (so a design that starves the pipeline pays for it)",
+    )
     cvar_alpha: Annotated[float, Field(gt=0, le=1)] = Field(
         0.25, description="tail share averaged by the cvar objective"
     )

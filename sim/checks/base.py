@@ -16,16 +16,17 @@ population: the default one, or a user's (``partnerlab validate SCENARIO``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from sim.engine.accounting import SERIES
+from sim.engine.accounting import MEAN_SERIES, SERIES
 from sim.engine.model import PartnerProgramModel
 from sim.levers.base import Component
 from sim.runs.stats import Estimate, mean_ci
+from sim.scenario.calendar import QUARTER
 from sim.scenario.loading import validate_scenario
 from sim.scenario.program import Program
 from sim.scenario.schema import Scenario
@@ -34,7 +35,15 @@ from sim.world.world import World, build_world
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-FLAT = {"type": "tiered_rebate", "tiers": [{"name": "flat", "threshold": 0, "rate": 0.02}]}
+
+
+def flat(rate: float) -> dict[str, Any]:
+    """A flat rebate of ``rate`` on all revenue."""
+    return {"type": "tiered_rebate", "tiers": [{"name": "flat", "threshold": 0, "rate": rate}]}
+
+
+#: Today's program in the checks: a flat 2% rebate.
+FLAT = flat(0.02)
 _SERIES = {name: i for i, name in enumerate(SERIES)}
 #: Default mix of archetypes when a number of partners is asked for.
 MIX = {"reseller": 0.7, "integrator": 0.23, "alliance": 0.07}
@@ -48,24 +57,34 @@ class Bound:
     high: float = np.inf
 
     def verdict(self, estimate: Estimate) -> bool | None:
-        """``True`` inside, ``False`` outside, ``None`` while the interval straddles a bound."""
+        """``True`` inside, ``False`` outside, ``None`` while the interval straddles a bound.
+
+        Inside means strictly: an interval of exactly zero is not ``> 0``.
+        """
         low, high = estimate.ci_low, estimate.ci_high
-        if low is None or high is None:
+        if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
             return None
-        if low >= self.low and high <= self.high:
+        if low > self.low and high < self.high:
             return True
-        if high < self.low or low > self.high:
+        if high <= self.low or low >= self.high:
             return False
         return None
 
+    @property
+    def checked(self) -> bool:
+        """Whether there is a bound at all (a figure without one is reported only)."""
+        return bool(np.isfinite(self.low) or np.isfinite(self.high))
+
     def describe(self, unit: str) -> str:
-        """The bound in words: ``> 0``, ``in [1%, 10%]``."""
+        """The bound in words: ``> 0``, ``in [1%, 10%]``; ``reported`` when there is none."""
         fmt = (lambda v: f"{100 * v:g}%") if unit == "%" else (lambda v: f"{v:g}")
         if np.isfinite(self.low) and np.isfinite(self.high):
             return f"in [{fmt(self.low)}, {fmt(self.high)}]"
         if np.isfinite(self.low):
             return f"> {fmt(self.low)}"
-        return f"< {fmt(self.high)}"
+        if np.isfinite(self.high):
+            return f"< {fmt(self.high)}"
+        return "reported, not checked"
 
 
 @dataclass(frozen=True)
@@ -93,9 +112,11 @@ class Check:
     @property
     def figure(self) -> str:
         """The figures in words: ``label mean [low, high]`` each."""
-        return "; ".join(
-            f"{f.label} {_show(self.estimates[f.label], f.unit)}" for f in self.figures
-        )
+        return "; ".join(f"{f.label} {self.show(f)}" for f in self.figures)
+
+    def show(self, figure: Figure) -> str:
+        """One figure's mean and 95% CI in its unit: ``4.2% [3.1%, 5.3%]``."""
+        return show_estimate(self.estimates[figure.label], figure.unit)
 
     @property
     def expected(self) -> str:
@@ -112,21 +133,43 @@ class Check:
             "expected": self.expected,
             "replications": self.replications,
             "estimates": {
-                f.label: self.estimates[f.label].as_dict() | {"unit": f.unit} for f in self.figures
+                f.label: self.estimates[f.label].as_dict()
+                | {
+                    "unit": f.unit,
+                    "bound_low": _finite(f.bound.low),
+                    "bound_high": _finite(f.bound.high),
+                }
+                for f in self.figures
             },
             "literature": self.literature,
             "moved_by": list(self.moved_by),
         }
 
 
-def _show(estimate: Estimate, unit: str) -> str:
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+def _money(value: float) -> str:
+    """Dollars for people: ``-$12.3k``, ``$1.20M``, ``$850``."""
+    sign, size = ("-" if value < 0 else ""), abs(value)
+    if size >= 1e6:
+        return f"{sign}${size / 1e6:.2f}M"
+    if size >= 1e3:
+        return f"{sign}${size / 1e3:.1f}k"
+    return f"{sign}${size:.0f}"
+
+
+def show_estimate(estimate: Estimate, unit: str) -> str:
+    """A mean and its 95% CI in a unit: ``4.2% [3.1%, 5.3%]``, ``$12,000 [...]``, ``0.53 [...]``."""
+
     def one(value: float | None) -> str:
         if value is None:
             return "n/a"
         if unit == "%":
             return f"{100 * value:.1f}%"
         if unit == "$":
-            return f"${value:,.0f}"
+            return _money(value)
         return f"{value:.3g}"
 
     return f"{one(estimate.mean)} [{one(estimate.ci_low)}, {one(estimate.ci_high)}]"
@@ -149,15 +192,26 @@ class Arm:
         """A money total of the state over this arm's partners (``revenue``, ``rewards``...)."""
         return float(getattr(self.model.state, name)[self.rows].sum())
 
+    def net(self) -> float:
+        """Gross profit less program cost over this arm's partners, $ (its net lift's parts)."""
+        return self.total("gross_profit") - self.total("program_cost")
+
     def state(self, name: str) -> npt.NDArray[Any]:
         """A state array over this arm's partners."""
         values: npt.NDArray[Any] = getattr(self.model.state, name)[self.rows]
         return values
 
     def weekly(self, name: str) -> FloatArray:
-        """A weekly series, summed over this arm's partners ``[weeks]``."""
+        """A weekly series that is a sum (money, counts), summed over this arm's partners."""
+        return self.weekly_by_archetype(name).sum(axis=1)
+
+    def weekly_by_archetype(self, name: str) -> FloatArray:
+        """A weekly series that is a sum, by archetype ``[weeks, archetypes]``."""
+        if name in MEAN_SERIES:
+            raise ValueError(f"{name} is a mean over partners: use partners({name!r})")
         copies = self.model.world.layout.copies
-        return self.model.series[:, self.copy :: copies, _SERIES[name]].sum(axis=1)
+        by_archetype: FloatArray = self.model.series[:, self.copy :: copies, _SERIES[name]]
+        return by_archetype
 
     def partners(self, name: str) -> FloatArray:
         """A per-partner weekly series ``[weeks, partners]`` (runs that record them)."""
@@ -193,7 +247,6 @@ class Setup:
     seed: int = 0
     batch: int = 4
     most: int = 24
-    _worlds: dict[tuple[int, int], World] = field(default_factory=dict, repr=False)
 
     @classmethod
     def default(cls, partners: int = 600, seed: int = 0, **options: Any) -> Setup:
@@ -211,9 +264,13 @@ class Setup:
         horizon: int,
         baseline: Sequence[Mapping[str, Any]],
         design: Sequence[Mapping[str, Any]],
-        overrides: Mapping[str, Any] | None = None,
+        behaviour: Mapping[str, Any] | None = None,
     ) -> Scenario:
-        """The setup's world over ``horizon`` weeks with these programs (and behaviour changes)."""
+        """The setup's world over ``horizon`` weeks with these programs.
+
+        ``behaviour`` sets parameters for every archetype of the population
+        (switching a mechanism off, for a control).
+        """
         raw = self.scenario.model_dump(exclude={"search", "pilot", "sensitivity"})
         raw |= {
             "horizon_weeks": horizon,
@@ -221,12 +278,12 @@ class Setup:
             "baseline": {"name": "baseline", "mechanics": list(baseline)},
             "design": {"name": "design", "mechanics": list(design)},
         }
-        for key, value in (overrides or {}).items():
-            node = raw
-            *path, last = key.split(".")
-            for part in path:
-                node = node[part]
-            node[last] = value
+        if behaviour:
+            own = raw.get("behaviour") or {}
+            raw["behaviour"] = {
+                name: (own.get(name) or {}) | dict(behaviour)
+                for name in raw["population"]["partners"]
+            }
         return validate_scenario(raw, source=f"validate ({self.scenario.name})")
 
     def first_world(self, scenario: Scenario) -> World:
@@ -240,7 +297,7 @@ class Setup:
         replications: Sequence[int],
         record_partners: bool = False,
     ) -> list[Arms]:
-        """Every program on each replication's world, in one vectorized pass; arms by replication."""
+        """Every program on each replication's world in one vectorized pass; arms by replication."""
         worlds = [build_world(scenario, r, seed=self.seed) for r in replications]
         stacked = stack_worlds(worlds, len(programs))
         count = len(replications)
@@ -263,32 +320,63 @@ class Setup:
 Statistic = Callable[[Arms], Mapping[str, float]]
 
 
+@dataclass(frozen=True)
+class Trial:
+    """Programs run on one kind of world: their arms come in this order in a replication."""
+
+    scenario: Scenario
+    programs: tuple[Program, ...]
+
+    @classmethod
+    def of(cls, scenario: Scenario, *programs: Program) -> Trial:
+        """These programs (the scenario's baseline and design if none) on the scenario's world."""
+        return cls(scenario, programs or (scenario.baseline, scenario.design))
+
+
 def measure(
+    name: str,
+    fact: str,
     setup: Setup,
-    scenario: Scenario,
-    programs: Sequence[Program],
+    trials: Sequence[Trial],
     statistic: Statistic,
     figures: Sequence[Figure],
-    record_partners: bool = False,
-) -> tuple[dict[str, Estimate], int, bool]:
+    *,
+    literature: str,
+    moved_by: Sequence[str],
+    record_partners: bool = True,
+    most: int | None = None,
+) -> Check:
     """Run batches of replications until every figure's 95% CI is on one side of its bound.
 
-    ``statistic`` maps one replication's arms to each figure's value. Returns
-    the estimates, the replications used, and whether every CI met its bound.
+    ``statistic`` maps one replication's arms (one per program of each
+    trial, in order, on that replication's worlds) to each figure's value. At least two batches run,
+    and at most ``most`` replications (the setup's by default). The check
+    passes if every figure's interval lies within its bound.
     """
+    limit = setup.most if most is None else most
     values: dict[str, list[float]] = {f.label: [] for f in figures}
     done = 0
     while True:
-        batch = list(range(done, min(done + setup.batch, setup.most)))
-        for arms in setup.run(scenario, programs, batch, record_partners):
-            for label, value in statistic(arms).items():
+        batch = list(range(done, min(done + setup.batch, limit)))
+        runs = [setup.run(t.scenario, t.programs, batch, record_partners) for t in trials]
+        for arms in zip(*runs, strict=True):
+            for label, value in statistic([arm for trial in arms for arm in trial]).items():
                 values[label].append(value)
         done += len(batch)
         estimates = {label: mean_ci(np.asarray(v)) for label, v in values.items()}
-        verdicts = [f.bound.verdict(estimates[f.label]) for f in figures]
+        verdicts = [f.bound.verdict(estimates[f.label]) for f in figures if f.bound.checked]
         decided = all(v is not None for v in verdicts) and done >= 2 * setup.batch
-        if decided or done >= setup.most:
-            return estimates, done, all(v is True for v in verdicts)
+        if decided or done >= limit:
+            return Check(
+                name=name,
+                fact=fact,
+                passed=all(v is True for v in verdicts),
+                estimates=estimates,
+                figures=tuple(figures),
+                replications=done,
+                literature=literature,
+                moved_by=tuple(moved_by),
+            )
 
 
 def program(name: str, *mechanics: Mapping[str, Any]) -> Program:
@@ -296,22 +384,38 @@ def program(name: str, *mechanics: Mapping[str, Any]) -> Program:
     return Program.model_validate({"name": name, "mechanics": list(mechanics)})
 
 
-def per_archetype_quantile(
-    world: World, values: FloatArray, quantile: float, floor: float = 1.0
-) -> dict[str, float]:
-    """Each archetype's ``quantile`` of ``values`` among its partners with positive values."""
+def thresholds(setup: Setup, weeks: int, quantile: float) -> dict[str, float]:
+    """Each archetype's ``quantile`` of its partners' quarterly revenue, $ (a design's threshold).
+
+    From replication 0's world over ``weeks``: the expected quarterly revenue
+    of each partner of week 0 at business as usual (its scale, not the luck
+    of last year's few deals, which for partners with long cycles is often
+    nothing).
+    """
+    world = setup.first_world(setup.world_scenario(weeks))
+    revenue = world.expected_revenue(QUARTER)
     out = {}
     for code, name in enumerate(world.archetypes):
-        own = values[(world.archetype == code) & (values > 0)]
-        out[name] = max(float(np.quantile(own, quantile)), floor) if own.size else floor
+        own = revenue[(world.archetype == code) & (world.joined <= 0)]
+        out[name] = round(max(float(np.quantile(own, quantile)), 1.0), 2)
     return out
 
 
-def quarterly_revenue(world: World) -> FloatArray:
-    """Each partner's mean quarterly revenue in the year before week 0, $."""
-    return world.prior_revenue.mean(axis=0)
+def times(values: Mapping[str, float], factor: float) -> dict[str, float]:
+    """Per-archetype values times ``factor``."""
+    return {name: round(value * factor, 2) for name, value in values.items()}
 
 
-def pct(x: float) -> str:
-    """A share as a signed percentage: ``+4.2%``."""
-    return f"{100 * x:+.1f}%"
+def pooled_mean(groups: Sequence[FloatArray]) -> float:
+    """The mean of the finite values of every group together (``nan`` if there are none)."""
+    values = np.concatenate(groups) if groups else np.zeros(0)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else float("nan")
+
+
+def by_archetype(arm: Arm, values: Mapping[str, float]) -> FloatArray:
+    """Per-archetype values spread over the arm's partners."""
+    world = arm.model.world
+    table = np.array([values[name] for name in world.archetypes])
+    spread: FloatArray = table[arm.world("archetype")]
+    return spread

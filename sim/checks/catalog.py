@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sim.checks.base import Check, Setup
-from sim.checks.engagement import co_marketing_funds, near_miss, nudges, recognition
+from sim.checks.disappointment import near_miss
+from sim.checks.engagement import co_marketing_funds, nudges, recognition
 from sim.checks.population import population
-from sim.checks.rewards import (
-    caps_and_ratchets,
-    deal_timing,
-    lump_sum_bonus,
-    period_end_spikes,
-    threshold_pull,
-)
+from sim.checks.rewards import caps_and_ratchets, period_end_spikes, threshold_pull
+from sim.checks.timing import deal_timing, lump_sum_bonus
 
 CHECKS: tuple[Callable[[Setup], Check], ...] = (
     threshold_pull,
@@ -29,7 +25,6 @@ CHECKS: tuple[Callable[[Setup], Check], ...] = (
 )
 
 
-def validate(seed: int = 0, partners: int = 600, replications: int = 3) -> list[Check]:
-    """Run every check in a world of ``partners`` over ``replications`` paired worlds."""
-    setup = Setup(seed=seed, partners=partners, replications=replications)
-    return [check(setup) for check in CHECKS]
+def validate(setup: Setup, checks: Iterable[Callable[[Setup], Check]] = CHECKS) -> list[Check]:
+    """Run ``checks`` (every check by default) in the setup's world."""
+    return [check(setup) for check in checks]

@@ -22,6 +22,7 @@ from sim.world.layout import Layout
 from sim.world.state import PartnerState
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: Weekly series recorded per block, with their units.
 SERIES = {
@@ -104,7 +105,8 @@ class Accounts:
             else {}
         )
         self.quarter_revenue: list[FloatArray] = []  # revenue per partner, by quarter
-        self.quarter_active_share: list[float] = []  # share of partners with a win, by quarter
+        self.quarter_wins: list[BoolArray] = []  # partners with a win, by quarter
+        self.quarter_members: list[BoolArray] = []  # partners in the channel at each quarter's end
         self.quiet = quiet
         self._latest = np.zeros(len(SERIES))  # last week's totals over all partners
 
@@ -138,9 +140,8 @@ class Accounts:
         if (week + 1) % QUARTER == 0:
             booked = sum(self.quarter_revenue, np.zeros(self.partners))
             self.quarter_revenue.append(state.revenue - booked)
-            joined = in_channel(state.status)  # partners of the channel at the quarter's end
-            active = state.won_this_quarter[joined].mean() if joined.any() else 0.0
-            self.quarter_active_share.append(float(active))
+            self.quarter_wins.append(state.won_this_quarter.copy())
+            self.quarter_members.append(in_channel(state.status))
             state.active_quarters += state.won_this_quarter
             state.won_this_quarter[:] = False
         per_partner = {
@@ -203,3 +204,8 @@ MODEL_REPORTERS: dict[str, Any] = {
         "active_partners",
     )
 }
+
+
+def active_share(wins: BoolArray, members: BoolArray) -> float:
+    """Share of a quarter's channel members (joined, not churned) that won a deal in it."""
+    return float(wins[members].mean()) if members.any() else 0.0

@@ -20,7 +20,7 @@ import mesa
 import numpy as np
 import numpy.typing as npt
 
-from sim.engine.accounting import MODEL_REPORTERS, Accounts
+from sim.engine.accounting import MODEL_REPORTERS, Accounts, active_share
 from sim.engine.flows import Flows
 from sim.engine.phases import PHASES
 from sim.engine.rules import Rules
@@ -351,8 +351,12 @@ class PartnerProgramModel(mesa.Model):
 
     @property
     def quarter_active_share(self) -> list[float]:
-        """Share of partners with a win, in each quarter so far."""
-        return self.accounts.quarter_active_share
+        """Share of partners in the channel with a win, in each quarter so far."""
+        accounts = self.accounts
+        return [
+            active_share(wins, members)
+            for wins, members in zip(accounts.quarter_wins, accounts.quarter_members, strict=True)
+        ]
 
     @property
     def quarter_revenue(self) -> list[FloatArray]:

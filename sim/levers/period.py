@@ -92,9 +92,7 @@ def typical_margin(world: World, period_weeks: int) -> FloatArray:
     The booked revenue of ``period_weeks`` weeks of business-as-usual deal flow,
     at the partner's margin.
     """
-    traits = world.traits
-    weekly = world.base_rate * world.deal_value * traits.win_rate * (1.0 - traits.customer_discount)
-    margin: FloatArray = traits.partner_margin * weekly * period_weeks
+    margin: FloatArray = world.traits.partner_margin * world.expected_revenue(period_weeks)
     return margin
 
 

@@ -7,15 +7,24 @@ from typing import Any
 
 from sim.runs.results import METRIC_INFO, CompareResults, RunResults
 from sim.runs.stats import Estimate
+from sim.runs.verdicts import return_wording
 
-COLUMNS = (
-    "net_lift",
-    "incremental_gross_profit",
-    "incremental_cost",
-    "roi",
-    "incremental_pipeline",
+#: Money columns beside the return, in order.
+COLUMNS = ("net_lift", "incremental_gross_profit", "incremental_cost")
+HEADERS = (
+    "net lift $",
+    "incr. gross profit $",
+    "incr. cost $",
+    "return",
+    "pipeline value $",
 )
-HEADERS = ("net lift $", "incr. gross profit $", "incr. cost $", "ROI", "incr. open pipeline $")
+#: What the last two columns mean, printed under every table.
+LEGEND = (
+    "return: ROI (incremental gross profit per extra $ of cost) where the design costs more; "
+    "what it saves otherwise\n"
+    "pipeline value: change in the gross profit expected from deals still open at the horizon "
+    "(effort that has not booked yet)"
+)
 
 
 def fmt(estimate: Estimate, money: bool = True) -> str:
@@ -42,8 +51,17 @@ def grid(header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def _metric_cells(estimates: Mapping[Any, Any]) -> list[str]:
-    return [fmt(estimates[m], money=METRIC_INFO[m][1] == "$") for m in COLUMNS]
+def _metric_cells(estimates: Mapping[str, Any]) -> list[str]:
+    money = [fmt(estimates[m], money=METRIC_INFO[m][1] == "$") for m in COLUMNS]
+    return [*money, return_wording(estimates), fmt(estimates["incremental_pipeline_value"])]
+
+
+def _with_notes(text: str, notes: Sequence[str]) -> str:
+    """The table, then the legend, then any plain line on what it means."""
+    text += "\n\n" + LEGEND
+    if notes:
+        text += "\n\n" + "\n".join(notes)
+    return text
 
 
 def run_table(results: RunResults) -> str:
@@ -51,31 +69,32 @@ def run_table(results: RunResults) -> str:
     s = results.scenario
     rows = [["total", *_metric_cells(results.summary["total"])]]
     for group in ("by_archetype", "by_size_band"):
-        rows.append([group.replace("_", " ") + ":", *[""] * len(COLUMNS)])
+        rows.append([group.replace("_", " ") + ":", *[""] * len(HEADERS)])
         rows += [["  " + name, *_metric_cells(e)] for name, e in results.summary[group].items()]
     title = (
         f"{s.name}: {s.design.name}  vs  baseline: {s.baseline.name}\n"
         f"{results.partners} partners, {s.horizon_weeks} weeks, "
         f"{results.replications} replications, seed {results.seed}; "
-        "mean [95% CI] over replications, design minus baseline\n"
-        "open pipeline: expected value of deals still open at the horizon "
-        "(effort that has not booked revenue yet)"
+        "mean [95% CI] over replications, design minus baseline"
     )
-    return f"{title}\n\n{grid(('segment', *HEADERS), rows)}"
+    return _with_notes(f"{title}\n\n{grid(('segment', *HEADERS), rows)}", results.notes)
 
 
 def compare_table(results: CompareResults) -> str:
     """Designs ranked by net lift, and the paired differences between them."""
     first = results.scenarios[0]
     rows = [
-        [str(r["rank"]), r["design"], *_metric_cells(r)] for r in results.ranking.to_dict("records")
+        [str(r["rank"]), str(r["design"]), *_metric_cells({str(k): v for k, v in r.items()})]
+        for r in results.ranking.to_dict("records")
     ]
     title = (
         f"{len(results.scenarios)} designs vs baseline: {first.baseline.name}\n"
         f"{sum(first.population.partners.values())} partners, {first.horizon_weeks} weeks, "
         f"{results.replications} replications, seed {results.seed}; same worlds for every design"
     )
-    text = f"{title}\n\n{grid(('rank', 'design', *HEADERS), rows, text_columns=2)}"
+    text = _with_notes(
+        f"{title}\n\n{grid(('rank', 'design', *HEADERS), rows, text_columns=2)}", results.notes
+    )
     if len(results.differences):
         diff_rows = [
             [r["design"], r["versus"], fmt(r["net_lift_difference"])]

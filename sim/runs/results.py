@@ -23,10 +23,18 @@ import pandas as pd
 
 from sim.engine.accounting import SERIES
 from sim.runs.runner import TOTALS, ReplicationOutput
-from sim.runs.stats import Estimate, mean_ci, ratio_ci
+from sim.runs.stats import UNDEFINED, Estimate, mean_ci, ratio_ci
+from sim.runs.verdicts import design_notes, ranking_notes, return_wording
 from sim.scenario.schema import Scenario
 
-METRICS = ("net_lift", "incremental_gross_profit", "incremental_cost", "roi")
+#: The metrics of every summary's JSON (and the optimizer's): net lift first.
+METRICS = (
+    "net_lift",
+    "incremental_gross_profit",
+    "incremental_cost",
+    "roi",
+    "incremental_pipeline_value",
+)
 #: name -> (label, unit): one place for tables, JSON and plot labels.
 METRIC_INFO = {
     "net_lift": ("Net lift", "$"),
@@ -34,7 +42,12 @@ METRIC_INFO = {
     "incremental_cost": ("Incremental program cost", "$"),
     "incremental_revenue": ("Incremental revenue", "$"),
     "incremental_pipeline": ("Incremental open pipeline at the horizon (expected value)", "$"),
-    "roi": ("ROI (incremental GP / incremental cost)", "x"),
+    "incremental_pipeline_value": (
+        "Change in open pipeline at the horizon (expected gross profit)",
+        "$",
+    ),
+    "net_lift_with_pipeline": ("Net lift plus the change in open pipeline's value", "$"),
+    "roi": ("ROI (incremental GP / incremental cost, where cost rises)", "x"),
 }
 
 
@@ -96,11 +109,13 @@ def paired_differences(
     """Per-replication differences design minus baseline (optionally per ``by`` group).
 
     Columns: ``incremental_revenue``, ``incremental_gross_profit``,
-    ``incremental_cost``, ``net_lift`` and ``incremental_pipeline`` (expected
-    value of deals still open at the horizon: effort that has not booked yet).
+    ``incremental_cost``, ``net_lift``, ``incremental_pipeline`` (expected
+    value of deals still open at the horizon: effort that has not booked yet),
+    ``incremental_pipeline_value`` (the gross profit those deals are expected
+    to bring) and ``net_lift_with_pipeline`` (net lift plus that value).
     """
     keys = ["replication", "arm"] + ([by] if by else [])
-    columns = ["revenue", "gross_profit", "program_cost", "open_pipeline"]
+    columns = ["revenue", "gross_profit", "program_cost", "open_pipeline", "pipeline_gross_profit"]
     sums = segments.groupby(keys, sort=True)[columns].sum()
     arms = sums.unstack("arm")
     diff = pd.DataFrame(
@@ -115,18 +130,37 @@ def paired_differences(
     diff["incremental_pipeline"] = (
         arms[("open_pipeline", design)] - arms[("open_pipeline", baseline)]
     )
+    diff["incremental_pipeline_value"] = (
+        arms[("pipeline_gross_profit", design)] - arms[("pipeline_gross_profit", baseline)]
+    )
+    diff["net_lift_with_pipeline"] = diff["net_lift"] + diff["incremental_pipeline_value"]
     return diff
 
 
+#: Summed differences summarized by their mean and CI.
+_MEANS = (
+    "net_lift",
+    "incremental_gross_profit",
+    "incremental_cost",
+    "incremental_revenue",
+    "incremental_pipeline",
+    "incremental_pipeline_value",
+    "net_lift_with_pipeline",
+)
+
+
 def summarize(diff: pd.DataFrame) -> dict[str, Estimate]:
-    """Mean and 95% CI of each metric over replications."""
-    out = {
-        name: mean_ci(diff[name])
-        for name in ("net_lift", "incremental_gross_profit", "incremental_cost")
-    }
-    out["roi"] = ratio_ci(diff["incremental_gross_profit"], diff["incremental_cost"])
-    for name in ("incremental_revenue", "incremental_pipeline"):
-        out[name] = mean_ci(diff[name])
+    """Mean and 95% CI of each metric over replications.
+
+    ROI is defined only where the design costs more than the baseline on
+    average: GP over a saving is not a return (:mod:`sim.runs.verdicts`).
+    """
+    out = {name: mean_ci(diff[name]) for name in _MEANS}
+    cost = out["incremental_cost"].mean
+    if cost is not None and cost > 0:
+        out["roi"] = ratio_ci(diff["incremental_gross_profit"], diff["incremental_cost"])
+    else:
+        out["roi"] = UNDEFINED
     return out
 
 
@@ -147,7 +181,9 @@ def summary_tree(
 
 
 def _as_json(estimates: dict[str, Estimate]) -> dict[str, Any]:
-    return {name: estimates[name].as_dict() for name in METRICS}
+    return {name: estimates[name].as_dict() for name in METRICS} | {
+        "return_wording": return_wording(estimates)
+    }
 
 
 @dataclass
@@ -175,6 +211,11 @@ class RunResults:
         """Partners in each world."""
         return int(sum(self.scenario.population.partners.values()))
 
+    @property
+    def notes(self) -> list[str]:
+        """Plain lines when the design loses to today's program or wins by cutting profit."""
+        return design_notes(self.summary["total"], self.scenario.baseline.name)
+
     def paired(self, by: str | None = None) -> pd.DataFrame:
         """Per-replication paired differences, design minus baseline."""
         return paired_differences(self.segments, "design", by=by)
@@ -198,6 +239,8 @@ class RunResults:
             "by_size_band": {k: _as_json(v) for k, v in self.summary["by_size_band"].items()},
             "incremental_revenue": self.summary["total"]["incremental_revenue"].as_dict(),
             "incremental_pipeline": self.summary["total"]["incremental_pipeline"].as_dict(),
+            "net_lift_with_pipeline": self.summary["total"]["net_lift_with_pipeline"].as_dict(),
+            "notes": self.notes,
             "baseline_world": world_figures(self.runs, "baseline"),
         }
 
@@ -232,7 +275,7 @@ class CompareResults:
         rows: list[dict[str, Any]] = []
         for name in names:
             estimates = summarize(paired[name])
-            metrics = (*METRICS, "incremental_pipeline")
+            metrics = (*METRICS, "incremental_pipeline", "net_lift_with_pipeline")
             rows.append({"design": name, **{m: estimates[m] for m in metrics}})
         ranking = pd.DataFrame(rows)
         ranking["_mean"] = [r["net_lift"].mean for r in rows]
@@ -245,6 +288,16 @@ class CompareResults:
             difference = mean_ci(paired[a]["net_lift"] - paired[b]["net_lift"])
             pairs.append({"design": a, "versus": b, "net_lift_difference": difference})
         self.differences = pd.DataFrame(pairs, columns=["design", "versus", "net_lift_difference"])
+
+    def _records(self) -> list[dict[str, Any]]:
+        """The ranking's rows, best first."""
+        return [{str(k): v for k, v in row.items()} for row in self.ranking.to_dict("records")]
+
+    @property
+    def notes(self) -> list[str]:
+        """Plain lines when no design beats today's program or the best one cuts profit."""
+        ranked = [(r["design"], r) for r in self._records()]
+        return ranking_notes(ranked, self.scenarios[0].baseline.name)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON of ``partnerlab compare``."""
@@ -259,9 +312,11 @@ class CompareResults:
                     "rank": int(r["rank"]),
                     "design": r["design"],
                     **{m: r[m].as_dict() for m in METRICS},
+                    "return_wording": return_wording(r),
                 }
-                for r in self.ranking.to_dict("records")
+                for r in self._records()
             ],
+            "notes": self.notes,
             "differences": [
                 {
                     "design": r["design"],

@@ -50,6 +50,7 @@ TOTALS = (
     "churned_partners",
     "active_quarters",
     "open_pipeline",
+    "pipeline_gross_profit",
 )
 
 
@@ -92,6 +93,7 @@ def summarize_arm(model: PartnerProgramModel, copy: int = 0) -> ArmOutput:
         state.status == CHURNED,
         state.active_quarters,
         model.pipeline.open_expected * (state.status != CHURNED),
+        pipeline_gross_profit(model),
     )
     totals = np.column_stack(
         [np.bincount(segment, weights=c[rows], minlength=n_segments) for c in columns]
@@ -105,6 +107,19 @@ def summarize_arm(model: PartnerProgramModel, copy: int = 0) -> ArmOutput:
         top20_revenue_share=top_share(state.revenue[rows], 0.2),
         tiers=tier_counts(part.components, rows),
     )
+
+
+def pipeline_gross_profit(model: PartnerProgramModel) -> FloatArray:
+    """Each partner's open deals at the end, valued as the gross profit we expect from them, $.
+
+    Their expected list value (value x win probability), after customer
+    discounts and expected returns, at our gross margin; nothing for churned
+    partners, whose deals leave with them.
+    """
+    traits, market = model.world.traits, model.spec.market
+    kept = (1.0 - traits.customer_discount) * (1.0 - market.returns.rate)
+    value: FloatArray = model.pipeline.open_expected * kept * market.gross_margin
+    return value * (model.state.status != CHURNED)
 
 
 def tier_counts(components: list[Any], rows: npt.NDArray[np.bool_]) -> IntArray | None:

@@ -7,7 +7,9 @@ recruitment shifts none of the partners of week 0. Each archetype recruits
 count over the horizon is that expectation, rounded (so every replication
 has the same rows and replications can run in one pass), and each recruit's
 join week is uniform over the horizon, as in a Poisson process given its
-count. Recruits are laid after the partners of week 0 in the archetype's
+count; their sizes are lognormal like those of week 0, with median
+``recruit_size`` (recruits are smaller firms, on average, than the
+partners a program has kept). Recruits are laid after the partners of week 0 in the archetype's
 rows; until its join week a recruit is a *prospect*: it sells nothing, earns
 nothing and is contacted by no one. A partner's opportunity rate ramps up
 from ``new_partner_activity`` to full over ``ramp_weeks`` after it joins
@@ -77,7 +79,7 @@ def draw_members(
         first += n
         joined = np.where(new[rows], -np.floor(ramp_in[rows] * p.ramp_weeks), ESTABLISHED)
         recruits = recruit_count(p, n, horizon)
-        recruit_size = np.exp(p.size_sigma * entry.standard_normal(recruits))
+        recruit_size = p.recruit_size * np.exp(p.size_sigma * entry.standard_normal(recruits))
         recruit_week = np.sort(entry.integers(1, max(horizon, 2), size=recruits)).astype(float)
         recruit_region = entry.choice(len(shares), size=recruits, p=shares)
         all_sizes = np.concatenate([size, recruit_size])

@@ -66,6 +66,19 @@ class World:
         """Rows of each archetype."""
         return self.layout.slices
 
+    def expected_revenue(self, weeks: int) -> FloatArray:
+        """Each partner's booked revenue over ``weeks`` of business as usual, $.
+
+        Its full opportunity rate at effort 1 and average demand, times its
+        mean deal value, win rate and what customers keep after discounts: the
+        scale of a partner's business, free of the luck of its deals.
+        """
+        traits = self.traits
+        mean_value = self.deal_value * np.exp(traits.deal_size_sigma**2 / 2)  # lognormal mean
+        weekly = self.base_rate * mean_value * traits.win_rate
+        revenue: FloatArray = weekly * (1.0 - traits.customer_discount) * weeks
+        return revenue
+
     def closing_shares(
         self, weeks_left: int, rows: slice | None = None
     ) -> tuple[FloatArray, FloatArray]:
