@@ -11,12 +11,13 @@ equations as :class:`sim.PartnerProgramModel` for the features it implements:
   marginal-reward signal, weighted by engagement; share of wallet drifting
   with the rebate's rate relative to other vendors';
 * the tiered rebate (a per-partner schedule of slopes and retroactive jumps,
-  settled at each period end, near misses costing engagement);
+  settled at each period end);
 * engagement decay and bumps, dormancy and churn.
 
 It leaves out what the package does beyond that (nudges, other levers,
-guardrails, deal timing, channel conflict, returns, supply limits): a scenario
-run through both must not use them (:func:`check_supported` says so).
+guardrails, deal timing, disappointment, partner entry, channel conflict,
+returns, supply limits): a scenario run through both must not use them
+(:func:`check_supported` says so).
 
 It draws the same random numbers as the package (the same per-week blocks of
 :class:`sim.world.streams.WeeklyDraws`, partner ``i`` reading entry ``i``) on the same
@@ -42,12 +43,17 @@ from sim.world.market import demand_index
 from sim.world.streams import WeeklyDraws
 from sim.world.world import World, build_world
 
-#: Overrides that switch off, in any scenario, the market features the reference leaves out
-#: (channel conflict, returns, deal timing); the arms must still be one tiered rebate each.
+#: Overrides that switch off, in any scenario, the features the reference leaves out (channel
+#: conflict, returns, deal timing, disappointment, entry); the arms must still be one tiered
+#: rebate each.
 SUPPORTED_MARKET = (
     "market.channel_conflict.rate=0",
     "market.returns.rate=0",
-    *(f"behaviour.{a}.movable_share=0" for a in ARCHETYPES),
+    *(
+        f"behaviour.{a}.{name}=0"
+        for a in ARCHETYPES
+        for name in ("movable_share", "disappointment_sensitivity", "entry_rate")
+    ),
 )
 #: The quickstart's ladder without its email: a design the reference implements.
 LADDER = (
@@ -83,11 +89,18 @@ def check_supported(scenario: Scenario, program: Program) -> TieredRebate:
         or guards.clawback,
         "payout cap": rebate.cap is not None,
         "applies_to or segments": rebate.applies_to is not None or rebate.segments is not None,
-        "deal timing (movable_share > 0)": any(
-            scenario.archetype_params(a).movable_share > 0
-            for a, n in scenario.population.partners.items()
-            if n > 0
-        ),
+        **{
+            f"{feature} ({name} > 0)": any(
+                getattr(scenario.archetype_params(a), name) > 0
+                for a, n in scenario.population.partners.items()
+                if n > 0
+            )
+            for feature, name in (
+                ("deal timing", "movable_share"),
+                ("disappointment", "disappointment_sensitivity"),
+                ("partner entry", "entry_rate"),
+            )
+        },
     }
     bad = [name for name, on in problems.items() if on]
     if bad:
@@ -133,15 +146,6 @@ class Rebate:
         earned += sum(j for t, j in zip(self.points, self.jumps, strict=True) if measure >= t)
         return max(earned, 0.0)
 
-    def next_threshold(self, measure: float) -> float:
-        """The lowest threshold above ``measure`` that pays something (``inf`` if none)."""
-        ahead = [
-            t
-            for t, s, j in zip(self.points, self.slopes, self.jumps, strict=True)
-            if (s > 0 or j > 0) and t > measure
-        ]
-        return min(ahead, default=math.inf)
-
     def marginal(self, mean: float, sd: float) -> float:
         """d E[R(S)] / d mean for S ~ Normal(mean, sd): slopes passed, plus jumps within reach."""
         slope = sum(s for t, s in zip(self.points, self.slopes, strict=True) if t <= 0)
@@ -172,8 +176,6 @@ class ReferencePartner(mesa.Agent):
             "activity_engagement_weight",
             "dormancy_weeks",
             "churn_rate",
-            "near_miss_band",
-            "near_miss_penalty",
             "wallet_elasticity",
             "deal_size_sigma",
             "customer_discount",
@@ -184,6 +186,9 @@ class ReferencePartner(mesa.Agent):
         self.value_sigma = float(world.terms.value_sigma[row])
         self.win_rate = float(world.terms.win_rate[row])
         self.base_rate = float(world.base_rate[row])
+        self.joined = float(world.joined[row])
+        self.ramp_weeks = float(traits.ramp_weeks[row])
+        self.first_activity = float(traits.new_partner_activity[row])
         self.deal_value = float(world.terms.deal_value[row])
         self.keep = 1.0 - self.customer_discount
         self.engagement_decay = _decay(float(traits.engagement_half_life_weeks[row]))
@@ -214,7 +219,7 @@ class ReferencePartner(mesa.Agent):
         u = {purpose: float(block[self.row]) for purpose, block in model.block.items()}
         alive = self.status != CHURNED
 
-        flow_rate = self.base_rate * model.demand[t] * self.activity() * self.wallet
+        flow_rate = self.base_rate * self.ramp(t) * model.demand[t] * self.activity() * self.wallet
         expected_rate = flow_rate * self.effort * self.win_rate
         flow = expected_rate * self.deal_value * self.keep
         flow_var = (
@@ -243,6 +248,14 @@ class ReferencePartner(mesa.Agent):
             ("wallet", self.wallet),
         ):
             self.weekly[name].append(value)
+
+    def ramp(self, t: int) -> float:
+        """Opportunity rate relative to full: from ``new_partner_activity`` on joining to 1."""
+        tenure = t - self.joined
+        if tenure < 0:
+            return 0.0
+        progress = min(max(tenure / self.ramp_weeks, 0.0), 1.0)
+        return self.first_activity + (1.0 - self.first_activity) * progress
 
     def activity(self) -> float:
         """Deal flow relative to a typical active partner: part of it follows engagement."""
@@ -322,17 +335,13 @@ class ReferencePartner(mesa.Agent):
         return won
 
     def settle(self, t: int, final: bool) -> float:
-        """At a period end (or the horizon) pay the rebate; a narrow miss costs engagement."""
+        """At a period end (or the horizon) pay the rebate and start a new period."""
         rebate = self.rebate
         if not ((t + 1) % rebate.period == 0 or final):
             return 0.0
         payout = rebate.reward(rebate.measure)
-        target = rebate.next_threshold(rebate.measure)
-        near_miss = math.isfinite(target) and rebate.measure >= (1 - self.near_miss_band) * target
         rebate.measure = 0.0
         rebate.fresh = None
-        if near_miss:
-            self.engagement *= 1.0 - self.near_miss_penalty
         return payout
 
     def lifecycle(self, won: bool, paid: bool, u_churn: float) -> None:

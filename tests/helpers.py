@@ -25,6 +25,7 @@ from sim.scenario import registry
 from sim.scenario.loading import deep_merge
 from sim.scenario.schema import Scenario
 from sim.world.pipeline import Pipeline
+from sim.world.population import recruit_count
 from sim.world.streams import Distribution
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +37,14 @@ PARTNERLAB = Path(sys.executable).parent / "partnerlab"
 SMALL = {"reseller": 30, "integrator": 10, "alliance": 5}
 TINY = {"reseller": 12, "integrator": 4, "alliance": 2}
 ARCHETYPE_NAMES = ("reseller", "integrator", "alliance")
+
+
+def world_rows(scenario: Scenario) -> dict[str, int]:
+    """Partner rows of each archetype in a world of ``scenario``: its partners and its recruits."""
+    return {
+        name: n + recruit_count(scenario.archetype_params(name), n, scenario.horizon_weeks)
+        for name, n in scenario.population.partners.items()
+    }
 
 
 def partners_override(counts: Mapping[str, int] = SMALL) -> str:
@@ -63,8 +72,9 @@ def scenario_with(
 
 
 def quiet_behaviour(**extra: Any) -> dict[str, dict[str, Any]]:
-    """Behaviour with no opt-outs and no churn for every archetype."""
-    return {a: {"opt_out_rate": 0.0, "churn_rate": 0.0, **extra} for a in ARCHETYPE_NAMES}
+    """Behaviour with no opt-outs, no churn and no recruits: the same partners all along."""
+    quiet = {"opt_out_rate": 0.0, "churn_rate": 0.0, "entry_rate": 0.0}
+    return {a: quiet | extra for a in ARCHETYPE_NAMES}
 
 
 def ladder(

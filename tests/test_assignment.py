@@ -95,7 +95,9 @@ def test_eligibility_filters_by_segment_fields() -> None:
     assert np.all(world.is_new[large_new])
     assert np.all(world.size_band[large_new] == world.band_names.index("large"))
     everyone = eligible(world, Eligibility())
-    assert everyone.all()
+    # every partner in the channel at the start; recruits who join later cannot be assigned
+    np.testing.assert_array_equal(everyone, world.joined <= 0)
+    assert (world.joined > 0).any()
 
 
 def test_segment_codes_label_each_combination() -> None:

@@ -13,7 +13,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from helpers import SCENARIOS, SMALL, load_small
+from helpers import SCENARIOS, load_small
 
 import sim
 import sim.runs.runner
@@ -81,7 +81,7 @@ def test_a_joined_world_holds_each_world_in_its_blocks() -> None:
     worlds = [sim.build_world(spec, r) for r in (3, 1)]
     stacked = stack_worlds(worlds, 2)
     assert stacked.layout.copies == 4 and stacked.layout.replicas == 2
-    n = sum(SMALL.values())
+    n = worlds[0].partners
     for copy in range(4):
         rows = stacked.layout.copy == copy
         world = worlds[copy % 2]

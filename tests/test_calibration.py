@@ -32,4 +32,12 @@ def test_active_share_counts_partners_with_a_won_deal(default_runs):
     # a partner never active in a quarter never won a deal, so it booked nothing
     assert np.all(model.state.revenue[active_quarters == 0] == 0)
     assert np.any(active_quarters == 4)
-    assert np.mean(active_quarters) == pytest.approx(np.sum(model.quarter_active_share))
+    accounts = model.accounts
+    # every win of a quarter is counted once in the partners' active quarters
+    assert sum(w.sum() for w in accounts.quarter_wins) == active_quarters.sum()
+    # the share is among the quarter's channel members: recruits not yet joined don't count
+    for share, wins, members in zip(
+        model.quarter_active_share, accounts.quarter_wins, accounts.quarter_members, strict=True
+    ):
+        assert members.sum() < model.world.partners
+        assert share == pytest.approx(wins[members].mean())

@@ -17,6 +17,7 @@ METRICS = ("net_lift", "incremental_gross_profit", "incremental_cost", "roi")
 RUN_KEYS = {
     "scenario", "seed", "replications", "partners", "horizon_weeks",
     "net_lift", "incremental_gross_profit", "incremental_cost", "roi", "by_archetype",
+    "incremental_pipeline_value", "return_wording", "notes",
 }  # fmt: skip
 
 
@@ -231,7 +232,8 @@ def test_run_json_contract(quickstart_run):
         data[m]["mean"] for m in ("net_lift", "incremental_gross_profit", "incremental_cost")
     )
     assert nl == pytest.approx(gp - cost, rel=1e-9, abs=1e-6)
-    assert data["roi"]["mean"] == pytest.approx(gp / cost)
+    assert cost > 0 and data["roi"]["mean"] == pytest.approx(gp / cost)
+    assert data["return_wording"].startswith(f"ROI {data['roi']['mean']:.2f} [")
 
 
 def test_run_output_folder(quickstart_run):

@@ -137,6 +137,7 @@ def test_identity_holds_in_a_model_with_deferral_and_churn() -> None:
         [
             "population.partners={reseller: 30, integrator: 10, alliance: 5}",
             "horizon_weeks=39",
+            "market.returns.rate=0.3",  # returns after a payout are what clawback takes back
             *(f"behaviour.{a}.churn_rate=0.05" for a in ("reseller", "integrator", "alliance")),
             *(f"behaviour.{a}.dormancy_weeks=6" for a in ("reseller", "integrator", "alliance")),
         ],

@@ -30,6 +30,7 @@ from sim.levers.growth_rebate import GrowthRebate
 from sim.levers.guardrails import Ledger
 from sim.levers.mdf import MarketDevelopmentFund, MarketingFund
 from sim.levers.milestone import Milestone, Milestones
+from sim.levers.period import typical_margin
 from sim.levers.period_reward import PeriodReward
 from sim.levers.rebate_ladder import TieredRebate
 from sim.levers.recognition import Recognition
@@ -701,15 +702,41 @@ def test_leaderboard_top_n_per_archetype(world) -> None:
     np.testing.assert_allclose(board.costs(12).sum(), 5 * 50.0)
 
 
-def test_only_responders_raise_effort(world) -> None:
-    spec = {"type": "recognition", "kind": "leaderboard", "top": 3}
+def test_an_award_is_worth_esteem_to_responders_only(world) -> None:
+    """To a responder an award is a jump of its esteem value at the threshold; else nothing."""
+    spec = {"type": "recognition", "kind": "badge", "threshold": 10_000}
     board = build_component(
         Recognition.model_validate(spec), replace(world, responder=rows(0, 5, 8)), ~rows(8)
     )
-    boosts = Boosts()
-    board.boost(0, boosts)
-    lift = world.traits.recognition_lift
-    np.testing.assert_allclose(boosts.effort, np.where(rows(0, 5), 1.0 + lift, 1.0))
+    jump = board.earned(per_partner(10_000.0)) - board.earned(per_partner(9_999.0))
+    esteem = world.traits.recognition_value * typical_margin(world, QUARTER)
+    np.testing.assert_allclose(jump, np.where(rows(0, 5), esteem, 0.0))
+    # esteem is not money: awards go to the whole audience, cost money and pay nothing
+    board.record(0, outcome(20_000.0))
+    assert board.settle(QUARTER - 1, final=False) is None
+    np.testing.assert_allclose(board.costs(QUARTER - 1), np.where(~rows(8), 50.0, 0.0))
+
+
+def test_typical_margin_is_the_partners_margin_on_a_periods_business(world) -> None:
+    traits = world.traits
+    mean_deal = world.deal_value * np.exp(traits.deal_size_sigma**2 / 2)
+    weekly = world.base_rate * mean_deal * traits.win_rate * (1 - traits.customer_discount)
+    np.testing.assert_allclose(typical_margin(world, 13), traits.partner_margin * weekly * 13)
+
+
+def test_a_payout_short_of_what_was_expected_costs_engagement(world) -> None:
+    """Disappointment: 1 - sensitivity x d / (d + 1), d the shortfall in periods of margin."""
+    bonus = period_reward(world, {"type": "bonus", "threshold": 10_000, "amount": 1_000})
+    margin = typical_margin(world, QUARTER)
+    bonus.expected = margin * np.arange(N) / 2  # what each partner expected at mid-period
+    bonus.record(0, outcome(reseller_values([20_000.0] * 6)))  # resellers make it
+    paid = bonus.settle(QUARTER - 1, final=False)
+    np.testing.assert_allclose(paid, reseller_values([1_000.0] * 6))
+    shortfall = np.maximum(margin * np.arange(N) / 2 - paid, 0.0)
+    d = shortfall / margin
+    expected = 1.0 - world.traits.disappointment_sensitivity * d / (d + 1.0)
+    np.testing.assert_allclose(bonus.engagement_shock(), expected)
+    assert bonus.engagement_shock() is None  # applied once
 
 
 # -- tier status ladder ---------------------------------------------------------------------
@@ -761,12 +788,27 @@ def test_promotion_grace_and_demotion_one_tier_at_a_time(world) -> None:
     np.testing.assert_allclose(paid, [0.0, 600.0, 600.0, 0.0, 0.0, 0.0])
 
 
-def test_without_grace_demotion_is_immediate_and_costs_engagement(world) -> None:
+def test_without_grace_demotion_is_immediate_and_costs_the_benefits_lost(world) -> None:
     ladder = status_ladder(world, 60_000.0, grace_periods=0)
+    gold, silver = (
+        ladder.benefits(per_partner(2, np.int64)),
+        ladder.benefits(per_partner(1, np.int64)),
+    )
     list(settle_periods(ladder, [0.0]))
     assert (ladder.level == 1).all()  # one tier down, not to the tier earned (none)
-    np.testing.assert_allclose(ladder.engagement_shock(), 1.0 - 2 * world.traits.demotion_penalty)
+    d = (gold - silver) / typical_margin(world, QUARTER)
+    expected = 1.0 - world.traits.disappointment_sensitivity * d / (d + 1.0)
+    np.testing.assert_allclose(ladder.engagement_shock(), expected)
     assert ladder.engagement_shock() is None  # applied once
+
+
+def test_a_tiers_worth_is_its_rebate_and_boosts_on_a_periods_business(world) -> None:
+    ladder = status_ladder(world)
+    margin = world.traits.partner_margin
+    revenue = typical_margin(world, QUARTER) / margin
+    gold = revenue * (0.03 + margin * (0.1 + 0.05) + 0.5 * 0.02)
+    np.testing.assert_allclose(ladder.benefits(per_partner(2, np.int64)), gold)
+    np.testing.assert_allclose(ladder.benefits(per_partner(0, np.int64)), 0.0)
 
 
 def test_tier_benefits_and_mdf_rate(world) -> None:

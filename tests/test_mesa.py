@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pytest
-from helpers import SMALL, load_small
+from helpers import SMALL, load_small, world_rows
 
 import agents
 import sim
@@ -17,7 +17,9 @@ def model():
 
 
 def test_one_agent_per_partner(model):
-    assert len(model.agents) == sum(SMALL.values()) == model.world.partners
+    # the partners of week 0 and the recruits of the horizon (prospects until they join)
+    assert len(model.agents) == sum(world_rows(model.spec).values()) == model.world.partners
+    assert sum(world_rows(model.spec).values()) > sum(SMALL.values())
     rows = sorted(agent.row for agent in model.agents)
     assert rows == list(range(model.world.partners))
 
@@ -25,9 +27,10 @@ def test_one_agent_per_partner(model):
 def test_agents_by_type_has_the_archetype_classes_with_scenario_counts(model):
     by_type = model.agents_by_type
     assert set(by_type) == {agents.Reseller, agents.Integrator, agents.Alliance}
-    assert len(by_type[agents.Reseller]) == SMALL["reseller"]
-    assert len(by_type[agents.Integrator]) == SMALL["integrator"]
-    assert len(by_type[agents.Alliance]) == SMALL["alliance"]
+    rows = world_rows(model.spec)
+    assert len(by_type[agents.Reseller]) == rows["reseller"]
+    assert len(by_type[agents.Integrator]) == rows["integrator"]
+    assert len(by_type[agents.Alliance]) == rows["alliance"]
     for cls, group in by_type.items():
         rows = model.world.slices[model.world.archetypes.index(cls.archetype)]
         assert all(rows.start <= agent.row < rows.stop for agent in group)

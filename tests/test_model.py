@@ -6,7 +6,16 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import SMALL, design_scenario, email, ladder, load_small, quiet_behaviour, rows_of
+from helpers import (
+    SMALL,
+    design_scenario,
+    email,
+    ladder,
+    load_small,
+    quiet_behaviour,
+    rows_of,
+    world_rows,
+)
 
 import sim
 from agents import ACTIVE, CHURNED, DORMANT
@@ -32,10 +41,20 @@ def test_series_shape_follows_sim_series(finished):
     assert {"revenue", "gross_profit", "program_cost", "rewards", "contact_cost"} <= set(sim.SERIES)
 
 
-def test_gross_profit_is_revenue_times_margin(finished):
-    state, margin = finished.state, finished.spec.market.gross_margin
-    assert state.revenue.sum() > 0
-    np.testing.assert_allclose(state.gross_profit, state.revenue * margin, rtol=1e-9, atol=1e-6)
+def test_gross_profit_is_revenue_times_margin_less_what_timing_discounts_cost(finished):
+    """GP = (revenue + our pull discount) x margin - our pull discount, per archetype and week.
+
+    A discount we give to close a deal early cuts price, not cost, so it costs its full
+    amount in gross profit; under a linear rate (the baseline) nothing is pulled.
+    """
+    model, margin = finished, finished.spec.market.gross_margin
+    assert model.state.revenue.sum() > 0
+    week = model.series
+    discount = week[:, :, COL["timing_discount"]]
+    expected = (week[:, :, COL["revenue"]] + discount) * margin - discount
+    np.testing.assert_allclose(week[:, :, COL["gross_profit"]], expected, rtol=1e-9, atol=1e-6)
+    if model.arm == "baseline":
+        assert discount.sum() == 0
 
 
 def test_discounts_follow_the_customer_discount():
@@ -53,16 +72,32 @@ def test_discounts_follow_the_customer_discount():
 
 
 def test_discounts_with_returns_and_pulled_deals(finished):
-    """Weekly: list value won = (revenue + pull discount + returned) / (1 - d), and
-    discounts = won x d + pull discount, with pull discount = pulled x (1 - d) x pull_discount."""
+    """Weekly: list value won = (revenue + our pull discount + returned) / (1 - d), and
+    discounts = won x d + our pull discount."""
     model = finished
     for a, archetype in enumerate(model.world.archetypes):
-        params = model.spec.archetype_params(archetype)
-        d, pd = params.customer_discount, params.pull_discount
+        d = model.spec.archetype_params(archetype).customer_discount
         week = model.series[:, a, :]
-        pull = week[:, COL["pulled_forward"]] * (1 - d) * pd
+        pull = week[:, COL["timing_discount"]]
         won = (week[:, COL["revenue"]] + pull + week[:, COL["returned"]]) / (1 - d)
         np.testing.assert_allclose(week[:, COL["discounts"]], won * d + pull, rtol=1e-9, atol=1e-6)
+
+
+def test_our_pull_discount_is_the_concession_we_fund_on_the_deals_pulled():
+    """Pulled list value x (1 - d) x concession x (1 - discount_funding), with the concession
+    pull_discount + pull_discount_per_week x weeks early: at most the 13-week one."""
+    model = sim.PartnerProgramModel(load_small("quickstart", "seed=11"), arm="design").run()
+    for a, archetype in enumerate(model.world.archetypes):
+        p = model.spec.archetype_params(archetype)
+        week = model.series[:, a, :]
+        booked = week[:, COL["pulled_forward"]] * (1 - p.customer_discount)
+        ours = week[:, COL["timing_discount"]]
+        share = 1 - p.discount_funding
+        nearest = p.pull_discount + p.pull_discount_per_week
+        farthest = p.pull_discount + p.pull_discount_per_week * p.pull_weeks
+        assert np.all(ours >= booked * nearest * share * (1 - 1e-9))
+        assert np.all(ours <= booked * farthest * share * (1 + 1e-9) + 1e-9)
+    assert model.series[:, :, COL["timing_discount"]].sum() > 0
 
 
 def test_program_cost_adds_up(finished):
@@ -132,11 +167,13 @@ def test_weekly_series_sum_to_partner_totals(finished):
 
 def test_status_counts_partition_each_archetype(finished):
     model = finished
-    counts = np.array([SMALL[a] for a in model.world.archetypes])
-    status = model.series[
-        :, :, [COL["active_partners"], COL["dormant_partners"], COL["churned_partners"]]
-    ]
+    counts = np.array([world_rows(model.spec)[a] for a in model.world.archetypes])
+    columns = ["active_partners", "dormant_partners", "churned_partners", "prospects"]
+    status = model.series[:, :, [COL[c] for c in columns]]
     np.testing.assert_array_equal(status.sum(axis=2), np.broadcast_to(counts, (52, 3)))
+    # recruits join during the year: prospects fall to none by the horizon
+    prospects = status[:, :, 3].sum(axis=1)
+    assert prospects[0] > 0 and prospects[-1] == 0 and np.all(np.diff(prospects) <= 0)
     # and the last week matches the final state
     for a, archetype in enumerate(model.world.archetypes):
         rows = rows_of(model.world, archetype)
@@ -159,7 +196,10 @@ def test_mean_series_stay_in_range(finished):
 
 
 def test_baseline_arm_has_no_contacts_and_pays_two_percent():
-    model = sim.PartnerProgramModel(load_small("quickstart", "seed=3"), arm="baseline").run()
+    # without returns (a return after a quarter end lowers revenue, not the rebate paid)
+    model = sim.PartnerProgramModel(
+        load_small("quickstart", "seed=3", *PLAIN), arm="baseline"
+    ).run()
     assert model.state.contact_cost.sum() == 0
     assert model.series[:, :, COL["contacts"]].sum() == 0
     # a flat 2% quarterly rebate pays 2% of all revenue over a 52-week horizon
@@ -233,7 +273,7 @@ def test_contact_cost_only_for_targeted_archetypes():
 
 
 def test_opt_outs_only_reduce_contacts():
-    loud = {a: {"opt_out_rate": 0.2, "churn_rate": 0.0} for a in SMALL}
+    loud = {a: {"opt_out_rate": 0.2, "churn_rate": 0.0, "entry_rate": 0.0} for a in SMALL}
     scenario = design_scenario(
         email(every_weeks=1, cost_per_contact=1.0), partners=SMALL, behaviour=loud
     )

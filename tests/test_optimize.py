@@ -166,6 +166,22 @@ def test_cvar_is_the_mean_of_the_worst_members(tmp_path: Path) -> None:
     assert len(set(means)) == 3  # the assumptions matter
 
 
+def test_counting_the_pipeline_scores_net_lift_plus_the_open_deals_value(tmp_path: Path) -> None:
+    """``measure: net_lift_with_pipeline``: the objective equals run_scenario's figure."""
+    path = write_scenario(tmp_path, {"measure": "net_lift_with_pipeline", "pruning": False})
+    settings, space = read_search(sim.load_scenario(path), str(path))
+    evaluator = Evaluator(settings, space, seed=7, replication_ids=[0, 1])
+    design = space.build({"design.mechanics.1.enabled": False})
+    evaluation = evaluator.evaluate(design)
+    total = sim.run_scenario(design, seed=7, replications=2).summary["total"]
+    assert evaluation.values[0] == pytest.approx(total["net_lift_with_pipeline"].mean, rel=1e-12)
+    assert evaluation.values[0] == pytest.approx(
+        total["net_lift"].mean + total["incremental_pipeline_value"].mean, rel=1e-12
+    )
+    assert total["incremental_pipeline_value"].mean != 0
+    assert evaluation.measures["net_lift"] == pytest.approx(total["net_lift"].mean, rel=1e-12)
+
+
 def test_wilcoxon_pruning_stops_a_clearly_worse_design_early(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, {"pruning": True}, name="prune")
     settings, space = read_search(sim.load_scenario(path), str(path))

@@ -26,6 +26,7 @@ KEYS = {
     "best_value",
     "held_out",
     "best_scenario_path",
+    "notes",
 }
 
 

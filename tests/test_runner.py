@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import SMALL, design_scenario, email, ladder, load_small
+from helpers import SMALL, design_scenario, email, ladder, load_small, world_rows
 from scipy import stats
 
 import sim
@@ -43,7 +43,7 @@ def test_runs_table_layout(quick_results):
     assert len(runs) == 3 * 2
     assert sorted(set(runs["arm"])) == ["baseline", "design"]
     assert list(runs.groupby("arm").size()) == [3, 3]
-    assert np.all(runs["partners"] == sum(SMALL.values()))
+    assert np.all(runs["partners"] == sum(world_rows(load_small("quickstart")).values()))
     expected = (
         runs["rewards"]
         - runs["forfeited"]
@@ -67,7 +67,9 @@ def test_segments_add_up_to_runs(quick_results):
     np.testing.assert_allclose(seg["revenue"], runs.loc[seg.index, "revenue"], rtol=1e-12)
     np.testing.assert_allclose(seg["program_cost"], runs.loc[seg.index, "program_cost"], rtol=1e-12)
     counts = quick_results.segments.groupby(["replication", "arm", "archetype"])["partners"].sum()
-    assert set(counts.xs("reseller", level="archetype")) == {SMALL["reseller"]}
+    assert set(counts.xs("reseller", level="archetype")) == {
+        world_rows(load_small("quickstart"))["reseller"]
+    }
 
 
 def test_timeseries_add_up_to_runs(quick_results):
@@ -108,6 +110,7 @@ def test_to_json_contract(quick_results):
     assert set(data) == {
         "scenario", "seed", "replications", "partners", "horizon_weeks",
         "net_lift", "incremental_gross_profit", "incremental_cost", "roi", "by_archetype",
+        "incremental_pipeline_value", "return_wording", "notes",
     }  # fmt: skip
     assert data["partners"] == 45 and data["replications"] == 3 and data["seed"] == 5
     assert list(data["by_archetype"]) == ["reseller", "integrator", "alliance"]

@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
-from helpers import SMALL, design_scenario, email, every_purpose, ladder, load_small
+from helpers import SMALL, design_scenario, email, every_purpose, ladder, load_small, world_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -143,7 +143,14 @@ def test_world_rows_are_sorted_by_archetype():
     world = sim.build_world(load_small("quickstart"), 0)
     assert world.archetypes == ["reseller", "integrator", "alliance"]
     assert np.all(np.diff(world.archetype) >= 0)
-    assert [s.stop - s.start for s in world.slices] == [30, 10, 5]
+    rows = world_rows(load_small("quickstart"))
+    assert [s.stop - s.start for s in world.slices] == [rows[a] for a in world.archetypes]
+    # within each archetype, the partners of week 0 come first, then the recruits by join week
+    for rows_of_archetype in world.slices:
+        joined = world.joined[rows_of_archetype]
+        recruits = joined[joined > 0]
+        assert np.all(joined[: joined.size - recruits.size] <= 0)
+        assert np.all(np.diff(recruits) >= 0)
 
 
 @pytest.mark.parametrize("replication", [0, 1])

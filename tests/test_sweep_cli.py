@@ -66,7 +66,7 @@ def test_sweep_table_shows_parameters_and_metrics(
     assert "grid sweep of 6 points" in stdout
     header = next(line for line in stdout.splitlines() if line.startswith("point"))
     assert header.split()[:3] == ["point", "tiers.1.rate", "threshold.reseller"]
-    assert "net lift $" in header and "ROI" in header
+    assert "net lift $" in header and "return" in header and "pipeline value $" in header
     assert f"results written to {tmp_path}" in stdout
 
 

@@ -1,10 +1,11 @@
 """Deal-timing games at period ends (sim/engine/timing.py) on hand-built pipelines.
 
-Partner row 0 (a reseller: pull_weeks 4, movable_share 0.4, pull_discount
-6%, customer_discount 5%, partner_margin 15%, push_loss 5%) has 8,000 booked
-this quarter, a 1,000 list-value deal due in the quarter's last week (week
-12) and 5,000 of won deals due in each of weeks 13-16; every other partner
-has an empty pipeline.
+Partner row 0 (a reseller at its defaults: pull_weeks 13, movable_share 0.5,
+an early-close concession of 2% + 3% per week early, half of it funded by the
+partner, customer_discount 5%, partner_margin 15%, push_loss 10%) has 8,000
+booked this quarter, a 1,000 list-value deal due in the quarter's last week
+(week 12) and 5,000 of won deals due in each of weeks 13-16; every other
+partner has an empty pipeline.
 """
 
 from __future__ import annotations
@@ -93,17 +94,20 @@ def test_just_below_a_retroactive_threshold_pulls_just_enough(world) -> None:
     # a pulled dollar is worth 5% next period too: only the jump makes pulling pay
     pipeline, reward, moves = play(world, retroactive_gold(), 8_000.0, 10_000.0)
     traits = world.traits
-    keep, discount = 1.0 - traits.customer_discount[0], traits.pull_discount[0]
-    ours = discount * (1.0 - traits.discount_funding[0])  # our share of the discount
+    keep = 1.0 - traits.customer_discount[0]
+    # week 13's movable deals are enough, closed a week early: our share of its concession
+    concession = traits.pull_discount[0] + traits.pull_discount_per_week[0]
+    ours = concession * (1.0 - traits.discount_funding[0])
     need = 10_000.0 - 8_000.0 - DUE * keep  # booked value short of the threshold
+    assert need < AHEAD * traits.movable_share[0] * keep
     assert moves.pulled[0] * keep * (1.0 - ours) == pytest.approx(need, rel=1e-6)
+    assert moves.discount[0] == pytest.approx(moves.pulled[0] * keep * ours, rel=1e-9)
     assert moves.flagged[0] and moves.pushed[0] == 0.0
     np.testing.assert_array_equal(moves.pulled[1:], 0.0)
-    # the pulled list value leaves weeks 13-16 in equal shares and books in week 12
+    # the pulled list value leaves week 13 (the nearest, cheapest) and books in week 12
     assert pipeline.rings[0].won[END, 0] == pytest.approx(DUE + moves.pulled[0])
-    np.testing.assert_allclose(
-        pipeline.rings[0].won[END + 1 : END + 5, 0], AHEAD - moves.pulled[0] / 4
-    )
+    assert pipeline.rings[0].won[END + 1, 0] == pytest.approx(AHEAD - moves.pulled[0])
+    np.testing.assert_allclose(pipeline.rings[0].won[END + 2 : END + 5, 0], AHEAD)
     np.testing.assert_allclose(pipeline.rings[0].expected, 0.5 * pipeline.rings[0].won)
     np.testing.assert_allclose(pipeline.rings[0].variance, 0.1 * pipeline.rings[0].won)
     assert pipeline.rings[0].won.sum() == pytest.approx(DUE + 4 * AHEAD)
@@ -159,10 +163,12 @@ def test_below_the_cap_nothing_is_pushed(world) -> None:
 def test_no_pull_for_a_bonus_worth_less_than_the_discount_it_funds(world) -> None:
     bonus = Bonus.model_validate({"type": "bonus", "threshold": 10_000, "amount": 20})
     traits = world.traits
-    keep, discount = 1.0 - traits.customer_discount[0], traits.pull_discount[0]
+    keep = 1.0 - traits.customer_discount[0]
+    concession = traits.pull_discount[0] + traits.pull_discount_per_week[0]  # a week early
     funding, margin = traits.discount_funding[0], traits.partner_margin[0]
-    need = 10_000.0 - 8_000.0 - DUE * keep
-    cost = discount * (margin * (1 - funding) + funding) * need / (1 - discount)
+    need = 10_000.0 - 8_000.0 - DUE * keep  # booked value after our share of the concession
+    value = need / (1 - concession * (1 - funding))  # booked value before it
+    cost = value * concession * (margin * (1 - funding) + funding)  # the partner's own cost
     assert cost > 20.0  # the partner pays more than the bonus
     _, _, moves = play(world, bonus, 8_000.0, 0.0)
     assert moves.pulled[0] == 0.0

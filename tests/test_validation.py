@@ -24,8 +24,9 @@ from helpers import SCENARIOS, run_cli
 
 import partnerlab_cli
 import sim.checks.catalog
-from sim.checks.base import Bound, Check, Figure, Setup, Trial, measure
+from sim.checks.base import Setup, Trial, measure
 from sim.checks.catalog import CHECKS, validate
+from sim.checks.figures import Bound, Check, Figure
 from sim.runs.stats import Estimate
 from sim.scenario.loading import validate_scenario
 

@@ -46,6 +46,8 @@ SUMMARY_METRICS = (
     "roi",
     "incremental_revenue",
     "incremental_pipeline",
+    "incremental_pipeline_value",
+    "net_lift_with_pipeline",
 )
 #: Largest automatic chunk: bigger chunks share more baselines but balance worse.
 MAX_CHUNK = 8

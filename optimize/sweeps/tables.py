@@ -6,9 +6,18 @@ from collections.abc import Sequence
 
 from optimize.sweeps.sensitivity import INDEX_COLUMNS, SensitivityResult
 from optimize.sweeps.sweep import TABLE_ROWS, SweepResult, json_scalar
-from sim.report.tables import fmt, grid
+from sim.report.tables import LEGEND, fmt, grid
 from sim.runs.results import METRIC_INFO, METRICS
 from sim.runs.stats import Estimate
+from sim.runs.verdicts import ranking_notes, return_wording
+
+#: The money columns of a sweep's table, around its return column.
+MONEY_COLUMNS = (
+    "net_lift",
+    "incremental_gross_profit",
+    "incremental_cost",
+    "incremental_pipeline_value",
+)
 
 
 def _short_names(paths: Sequence[str]) -> list[str]:
@@ -30,18 +39,26 @@ def sweep_table(result: SweepResult) -> str:
     s = result.scenario
     paths = result.design.paths
     top = result.points.sort_values("net_lift", ascending=False, kind="stable").head(TABLE_ROWS)
-    rows = []
+    rows, ranked = [], []
     for row in top.to_dict(orient="records"):
         values = [format(row[p], "g") if isinstance(row[p], float) else str(row[p]) for p in paths]
-        estimates = [
-            fmt(
-                Estimate(*(json_scalar(row[f"{m}{k}"]) for k in ("", "_ci_low", "_ci_high"))),
-                money=METRIC_INFO[m][1] == "$",
-            )
+        estimates = {
+            m: Estimate(*(json_scalar(row[f"{m}{k}"]) for k in ("", "_ci_low", "_ci_high")))
             for m in METRICS
-        ]
-        rows.append([str(int(row["point"])), *values, *estimates])
-    header = ["point", *_short_names(paths), "net lift $", "incr. GP $", "incr. cost $", "ROI"]
+        }
+        cells = [fmt(estimates[m], money=METRIC_INFO[m][1] == "$") for m in MONEY_COLUMNS]
+        rows.append([str(int(row["point"])), *values, *cells[:3], return_wording(estimates)])
+        rows[-1].append(cells[3])
+        ranked.append((f"point {int(row['point'])}", estimates))
+    header = [
+        "point",
+        *_short_names(paths),
+        "net lift $",
+        "incr. GP $",
+        "incr. cost $",
+        "return",
+        "pipeline value $",
+    ]
     shown = "all points" if len(result.points) <= TABLE_ROWS else f"the {TABLE_ROWS} best points"
     title = (
         f"{s.name}: {result.design.kind} sweep of {len(result.points)} points vs baseline: "
@@ -49,7 +66,9 @@ def sweep_table(result: SweepResult) -> str:
         f"{s.horizon_weeks} weeks, {result.replications} replications per point, seed "
         f"{result.seed}; mean [95% CI], design minus baseline; {shown} by net lift"
     )
-    return f"{title}\n\n{grid(header, rows, text_columns=1 + len(paths))}"
+    notes = ranking_notes(ranked, s.baseline.name)
+    table = f"{title}\n\n{grid(header, rows, text_columns=1 + len(paths))}\n\n{LEGEND}"
+    return table + "".join(f"\n\n{note}" for note in notes)
 
 
 def sensitivity_table(result: SensitivityResult) -> str:

@@ -14,9 +14,6 @@ from sim.checks.base import (
     FLAT,
     Arm,
     Arms,
-    Bound,
-    Check,
-    Figure,
     FloatArray,
     Setup,
     Trial,
@@ -27,6 +24,7 @@ from sim.checks.base import (
     thresholds,
     times,
 )
+from sim.checks.figures import Bound, Check, Figure
 from sim.levers.tier_status import TierLadder
 from sim.scenario.calendar import QUARTER, YEAR
 

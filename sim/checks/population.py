@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.checks.base import Arm, Arms, BoolArray, Bound, Check, Figure, Setup, Trial, measure
+from sim.checks.base import Arm, Arms, BoolArray, Setup, Trial, measure
+from sim.checks.figures import Bound, Check, Figure
 from sim.engine.accounting import active_share
 from sim.runs.runner import top_share
 from sim.scenario.calendar import YEAR

@@ -14,9 +14,6 @@ import numpy as np
 from sim.checks.base import (
     FLAT,
     Arms,
-    Bound,
-    Check,
-    Figure,
     Setup,
     Trial,
     by_archetype,
@@ -27,6 +24,7 @@ from sim.checks.base import (
     thresholds,
     times,
 )
+from sim.checks.figures import Bound, Check, Figure
 from sim.scenario.calendar import QUARTER, YEAR
 
 

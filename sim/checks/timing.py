@@ -11,21 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.checks.base import (
-    FLAT,
-    Arm,
-    Arms,
-    Bound,
-    Check,
-    Figure,
-    Setup,
-    Trial,
-    flat,
-    measure,
-    program,
-    thresholds,
-    times,
-)
+from sim.checks.base import FLAT, Arm, Arms, Setup, Trial, flat, measure, program, thresholds, times
+from sim.checks.figures import Bound, Check, Figure
 from sim.scenario.calendar import YEAR
 
 #: Timing switched off: no customer accepts a moved close date.

@@ -11,7 +11,8 @@ from sim.cli.options import EXIT_FAILURE, EXIT_OK, emit, integer
 from sim.errors import BadInput
 
 if TYPE_CHECKING:
-    from sim.checks.base import Check, Setup
+    from sim.checks.base import Setup
+    from sim.checks.figures import Check
 
 #: Partners of the default world.
 DEFAULT_PARTNERS = 600

@@ -65,10 +65,6 @@ class Engine(Protocol):
         """Each partner's opportunity rate this week relative to its full rate (recruits ramp)."""
         ...
 
-    def recruits_left(self, week: int) -> bool:
-        """Whether some partner is still to join in ``week`` or later."""
-        ...
-
     def perceived_share(self) -> FloatArray:
         """What a reward dollar is worth to each partner under the guardrails."""
         ...

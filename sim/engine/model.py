@@ -138,9 +138,6 @@ class PartnerProgramModel(mesa.Model):
         ]
         self.deferring = [p for p in self.parts if p.ledger.vest_weeks]  # programs that defer
         self._share: FloatArray | None = None  # see ``perceived_share``
-        self._last_join = float(world.joined.max(initial=0.0))
-        self._ramped = float((world.joined + traits.ramp_weeks).max(initial=0.0))
-        self._full = np.ones(world.partners)
         self._budgeted = any(p.ledger.guardrails.budget is not None for p in self.parts)
         # Variance of one booked $ of deal value relative to its square: keep^2 e^(sigma^2)
         self._value_spread = self.keep**2 * np.exp(traits.deal_size_sigma**2)
@@ -270,18 +267,9 @@ class PartnerProgramModel(mesa.Model):
         )
 
     def ramp(self, week: int) -> FloatArray:
-        """Each partner's opportunity rate this week relative to its full rate (recruits ramp up).
-
-        Kept once every partner has finished its ramp.
-        """
-        if week > self._ramped:
-            return self._full
+        """Each partner's opportunity rate this week relative to its full rate (recruits ramp)."""
         traits = self.world.traits
         return ramp(week, self.world.joined, traits.ramp_weeks, traits.new_partner_activity)
-
-    def recruits_left(self, week: int) -> bool:
-        """Whether some partner is still to join in ``week`` or later."""
-        return week <= self._last_join
 
     def perceived_share(self) -> FloatArray:
         """What a reward dollar is worth to each partner under its program's guardrails.

@@ -36,9 +36,8 @@ def market(model: Engine, week: Flows) -> None:
     week.supply = float(model.supply[week.week])
     week.draws = model.draws.next_week()
     state = model.state
-    if model.recruits_left(week.week):
-        joining = (state.status == PROSPECT) & (model.world.joined <= week.week)
-        state.status = np.where(joining, ACTIVE, state.status).astype(np.int8)
+    joining = (state.status == PROSPECT) & (model.world.joined <= week.week)
+    state.status = np.where(joining, ACTIVE, state.status).astype(np.int8)
     week.alive = in_channel(state.status)
 
 

@@ -62,8 +62,11 @@ def segment_codes(world: World, fields: Sequence[str]) -> tuple[IntArray, list[s
 
 
 def eligible(world: World, rules: Eligibility) -> BoolArray:
-    """Partners that pass every filter of ``rules``."""
-    mask = np.ones(world.partners, dtype=bool)
+    """Partners in the channel when the pilot starts that pass every filter of ``rules``.
+
+    Recruits who join later cannot be assigned at the start.
+    """
+    mask = world.joined <= 0
     filters = (
         ("archetype", rules.archetypes),
         ("size_band", rules.size_bands),

@@ -231,6 +231,7 @@ class RunResults:
             "horizon_weeks": self.scenario.horizon_weeks,
             **_as_json(total),
             "by_archetype": {k: _as_json(v) for k, v in self.summary["by_archetype"].items()},
+            "notes": self.notes,
         }
 
     def summary_json(self) -> dict[str, Any]:
@@ -240,7 +241,6 @@ class RunResults:
             "incremental_revenue": self.summary["total"]["incremental_revenue"].as_dict(),
             "incremental_pipeline": self.summary["total"]["incremental_pipeline"].as_dict(),
             "net_lift_with_pipeline": self.summary["total"]["net_lift_with_pipeline"].as_dict(),
-            "notes": self.notes,
             "baseline_world": world_figures(self.runs, "baseline"),
         }
 
