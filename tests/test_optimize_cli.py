@@ -6,13 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import optuna
 import pytest
-from helpers import PARTNERLAB
+from helpers import PARTNERLAB, wait_for
 from optuna.trial import TrialState
 from test_optimize import write_scenario
 
@@ -143,9 +142,12 @@ def test_a_killed_run_loses_no_completed_trial_and_resumes(tmp_path: Path) -> No
         [*command, "--trials", "500"], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 120
-        while _count(url, "killed", TrialState.COMPLETE) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(
+            lambda: _count(url, "killed", TrialState.COMPLETE) >= 3,
+            "3 completed trials in the storage",
+            120,
+            process,
+        )
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
