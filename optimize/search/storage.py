@@ -17,7 +17,6 @@ worker processes on its own host at once (each trial records ``host:pid``).
 from __future__ import annotations
 
 import datetime
-import os
 import socket
 import warnings
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from optuna.trial import TrialState
 
 from optimize.search.objective import WORKER_ATTR
 from optimize.search.settings import BadSetting
+from sim.runs.lifeline import dead
 
 DEFAULT_SQLITE = Path("results") / "optuna.db"
 DEFAULT_JOURNAL = Path("results") / "optuna.journal"
@@ -127,21 +127,6 @@ def open_storage(spec: StorageSpec) -> BaseStorage:
         raise BadSetting(f"storage {spec}: expected a reachable database URL ({reason})") from None
 
 
-def _dead(pid: int) -> bool:
-    """Whether no live process has this id (a zombie counts as dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] == "Z"
-
-
 #: Age after which a running trial that never named its worker counts as abandoned.
 UNNAMED_GRACE_SECONDS = 2.0
 
@@ -169,7 +154,7 @@ def recover_stale_trials(study: optuna.Study) -> list[int]:
                 continue
         else:
             worker_host, _, pid = str(worker).rpartition(":")
-            if worker_host != host or not pid.isdigit() or not _dead(int(pid)):
+            if worker_host != host or not pid.isdigit() or not dead(int(pid)):
                 continue
         try:
             study.tell(trial.number, state=TrialState.FAIL)

@@ -2,9 +2,10 @@
 
 Several workers are separate processes sharing one storage (never threads:
 the objective is CPU-bound, and Optuna's ``n_jobs`` threads would share one
-sampler). Each worker's sampler is seeded from (seed, trials already in the
-study, worker index), so a single-process run is reproducible, a resumed run
-does not replay the first run's draws, and workers do not draw alike.
+sampler); they exit when the process that started them dies. Each worker's
+sampler is seeded from (seed, trials already in the study, worker index), so
+a single-process run is reproducible, a resumed run does not replay the first
+run's draws, and workers do not draw alike.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from optimize.search.objective import Direction, Evaluator, Objective
 from optimize.search.settings import BadSetting, SearchSettings
 from optimize.search.space import SearchSpace
 from optimize.search.storage import StorageSpec, open_storage
+from sim.runs.lifeline import exit_with_parent, tie
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 SETUP_ATTR = "partnerlab_setup"
@@ -190,7 +192,14 @@ def run_workers(
         context.set_forkserver_preload([__name__])
         # One task per process: a worker that finishes early must not take a second task
         # (which would leave the other process idle and run that task's trials in series).
-        with ProcessPoolExecutor(len(tasks), mp_context=context, max_tasks_per_child=1) as pool:
+        # Workers exit when this process dies (their parent is the fork server).
+        with ProcessPoolExecutor(
+            len(tasks),
+            mp_context=context,
+            max_tasks_per_child=1,
+            initializer=exit_with_parent,
+            initargs=tie(),
+        ) as pool:
             futures = [pool.submit(run_worker, task) for task in tasks]
             pending = set(futures)
             while pending:
