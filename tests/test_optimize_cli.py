@@ -202,3 +202,4 @@ def test_a_journal_storage_serves_two_worker_processes(tmp_path: Path) -> None:
     study = optuna.load_study(study_name="journal", storage=storage)
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
     assert len({t.user_attrs["worker"] for t in study.trials}) == 2
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 4  # no draw repeated

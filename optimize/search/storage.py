@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime
 import socket
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
+import sqlalchemy.exc
 from optuna.exceptions import ExperimentalWarning
 from optuna.storages import (
     BaseStorage,
@@ -43,6 +45,8 @@ DEFAULT_JOURNAL = Path("results") / "optuna.journal"
 HEARTBEAT_SECONDS = 15
 GRACE_SECONDS = 60
 MAX_RETRY = 2
+#: Attempts to open a database whose tables another process may be creating.
+OPEN_ATTEMPTS = 5
 _SQLITE_SUFFIXES = {".db", ".sqlite", ".sqlite3"}
 
 
@@ -106,14 +110,7 @@ def open_storage(spec: StorageSpec) -> BaseStorage:
     if spec.location.startswith("sqlite:///"):
         Path(spec.location.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            return RDBStorage(
-                spec.location,
-                heartbeat_interval=HEARTBEAT_SECONDS,
-                grace_period=GRACE_SECONDS,
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(MAX_RETRY),
-            )
+        return _rdb_storage(spec.location)
     except ImportError as error:
         driver = error.name or "a database driver"
         hint = (
@@ -125,6 +122,35 @@ def open_storage(spec: StorageSpec) -> BaseStorage:
     except Exception as error:  # noqa: BLE001 - SQLAlchemy's many URL and connection errors
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise BadSetting(f"storage {spec}: expected a reachable database URL ({reason})") from None
+
+
+def _rdb_storage(url: str) -> RDBStorage:
+    """Optuna's RDB storage at ``url``, with a heartbeat.
+
+    The first process to open a new database creates Optuna's tables. Processes
+    that start at the same moment collide while doing so (a table or a schema
+    version already there); each then opens the database again, up to
+    :data:`OPEN_ATTEMPTS` times, and finds the tables made.
+    """
+    attempt = 1
+    while True:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                return RDBStorage(
+                    url,
+                    heartbeat_interval=HEARTBEAT_SECONDS,
+                    grace_period=GRACE_SECONDS,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(MAX_RETRY),
+                )
+        except sqlalchemy.exc.DatabaseError as error:
+            collided = isinstance(error, sqlalchemy.exc.IntegrityError) or "already exists" in str(
+                error
+            )
+            if not collided or attempt == OPEN_ATTEMPTS:
+                raise
+        time.sleep(0.1 * attempt)
+        attempt += 1
 
 
 #: Age after which a running trial that never named its worker counts as abandoned.
