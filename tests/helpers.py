@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +220,36 @@ def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.Co
         text=True,
         timeout=timeout,
     )
+
+
+#: Seconds between two checks of a condition a test waits for.
+CHECK_EVERY = 0.05
+
+
+def wait_for(
+    condition: Callable[[], object],
+    what: str,
+    timeout: float,
+    process: subprocess.Popen | None = None,
+) -> None:
+    """Wait until ``condition()`` holds (a file appears, a count is reached), or fail.
+
+    Tests wait on such events, never for a fixed time. ``condition`` is checked
+    every :data:`CHECK_EVERY` seconds; with ``process``, the wait between checks
+    is a wait for that process to end, and its ending first is a failure
+    (the event can no longer happen).
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
+        if process is None:
+            time.sleep(CHECK_EVERY)
+            continue
+        try:
+            process.wait(timeout=CHECK_EVERY)
+        except subprocess.TimeoutExpired:
+            continue
+        raise AssertionError(f"{what}: the process ended first (exit {process.returncode})")
 
 
 def every_purpose() -> dict[str, Distribution]:

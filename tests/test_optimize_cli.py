@@ -6,13 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import optuna
 import pytest
-from helpers import PARTNERLAB
+from helpers import PARTNERLAB, wait_for
 from optuna.trial import TrialState
 from test_optimize import write_scenario
 
@@ -144,9 +143,12 @@ def test_a_killed_run_loses_no_completed_trial_and_resumes(tmp_path: Path) -> No
         [*command, "--trials", "500"], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 120
-        while _count(url, "killed", TrialState.COMPLETE) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(
+            lambda: _count(url, "killed", TrialState.COMPLETE) >= 3,
+            "3 completed trials in the storage",
+            120,
+            process,
+        )
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
@@ -201,3 +203,4 @@ def test_a_journal_storage_serves_two_worker_processes(tmp_path: Path) -> None:
     study = optuna.load_study(study_name="journal", storage=storage)
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
     assert len({t.user_attrs["worker"] for t in study.trials}) == 2
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 4  # no draw repeated

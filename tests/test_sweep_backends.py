@@ -1,10 +1,11 @@
-"""A sweep gives identical numbers with loky (1 or 2 jobs) and on a Dask LocalCluster."""
+"""A sweep gives identical numbers on loky (1 or 2 jobs) and on Dask (LocalCluster, address)."""
 
 from __future__ import annotations
 
 import dask
 import pandas as pd
 import pytest
+from distributed import Client
 from helpers import load_small
 
 import sim
@@ -80,3 +81,24 @@ def test_an_unreachable_scheduler_is_reported(scenario: sim.Scenario, tmp_path) 
             backend="dask",
             scheduler="tcp://127.0.0.1:9",
         )
+
+
+def test_a_sweep_on_a_dask_scheduler_by_address_equals_loky(
+    scenario: sim.Scenario, reference, tmp_path, dask_scheduler: str
+) -> None:
+    # The scheduler and its workers are separate processes (.ci/servers.sh); the tasks
+    # run there, counted by the workers themselves.
+    def executed() -> int:
+        with Client(dask_scheduler, set_as_default=False) as client:
+            counts = client.run(lambda dask_worker: dask_worker.state.executed_count)
+        assert len(counts) >= 2
+        return sum(counts.values())
+
+    before = executed()
+    result = sweep(
+        scenario, PARAMS, replications=3, out=tmp_path, backend="dask", scheduler=dask_scheduler
+    )
+    assert (result.reused, result.computed) == (0, 6)
+    assert executed() > before
+    pd.testing.assert_frame_equal(result.points, reference.points, check_exact=True)
+    pd.testing.assert_frame_equal(result.rows, reference.rows, check_exact=True)

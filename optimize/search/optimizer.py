@@ -28,7 +28,6 @@ from optimize.search.study import (
     open_study,
     run_workers,
     split,
-    worker_seed,
 )
 from sim.runs.api import run_scenario
 from sim.runs.stats import Estimate, mean_ci
@@ -106,13 +105,10 @@ def optimize(
     setup = {"scenario": _fingerprint(spec, settings), "seed": root, "replications": count}
     opened = open_study(store, name, directions(settings), setup)
     recover_stale_trials(opened)
-    existing = len(opened.get_trials(deepcopy=False))
-    base_seed = root if sampler_seed is None else sampler_seed
+    draws = root if sampler_seed is None else sampler_seed
     tasks = [
-        WorkerTask(
-            settings, space, where, name, root, ids, worker_seed(base_seed, existing, w), n, timeout
-        )
-        for w, n in enumerate(split(trials, jobs))
+        WorkerTask(settings, space, where, name, root, ids, draws, n, timeout)
+        for n in split(trials, jobs)
     ]
     run_workers(tasks, opened, store, progress)
 

@@ -17,13 +17,14 @@ worker processes on its own host at once (each trial records ``host:pid``).
 from __future__ import annotations
 
 import datetime
-import os
 import socket
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
+import sqlalchemy.exc
 from optuna.exceptions import ExperimentalWarning
 from optuna.storages import (
     BaseStorage,
@@ -37,12 +38,15 @@ from optuna.trial import TrialState
 
 from optimize.search.objective import WORKER_ATTR
 from optimize.search.settings import BadSetting
+from sim.runs.lifeline import dead
 
 DEFAULT_SQLITE = Path("results") / "optuna.db"
 DEFAULT_JOURNAL = Path("results") / "optuna.journal"
 HEARTBEAT_SECONDS = 15
 GRACE_SECONDS = 60
 MAX_RETRY = 2
+#: Attempts to open a database whose tables another process may be creating.
+OPEN_ATTEMPTS = 5
 _SQLITE_SUFFIXES = {".db", ".sqlite", ".sqlite3"}
 
 
@@ -106,14 +110,7 @@ def open_storage(spec: StorageSpec) -> BaseStorage:
     if spec.location.startswith("sqlite:///"):
         Path(spec.location.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            return RDBStorage(
-                spec.location,
-                heartbeat_interval=HEARTBEAT_SECONDS,
-                grace_period=GRACE_SECONDS,
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(MAX_RETRY),
-            )
+        return _rdb_storage(spec.location)
     except ImportError as error:
         driver = error.name or "a database driver"
         hint = (
@@ -127,19 +124,33 @@ def open_storage(spec: StorageSpec) -> BaseStorage:
         raise BadSetting(f"storage {spec}: expected a reachable database URL ({reason})") from None
 
 
-def _dead(pid: int) -> bool:
-    """Whether no live process has this id (a zombie counts as dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] == "Z"
+def _rdb_storage(url: str) -> RDBStorage:
+    """Optuna's RDB storage at ``url``, with a heartbeat.
+
+    The first process to open a new database creates Optuna's tables. Processes
+    that start at the same moment collide while doing so (a table or a schema
+    version already there); each then opens the database again, up to
+    :data:`OPEN_ATTEMPTS` times, and finds the tables made.
+    """
+    attempt = 1
+    while True:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                return RDBStorage(
+                    url,
+                    heartbeat_interval=HEARTBEAT_SECONDS,
+                    grace_period=GRACE_SECONDS,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(MAX_RETRY),
+                )
+        except sqlalchemy.exc.DatabaseError as error:
+            collided = isinstance(error, sqlalchemy.exc.IntegrityError) or "already exists" in str(
+                error
+            )
+            if not collided or attempt == OPEN_ATTEMPTS:
+                raise
+        time.sleep(0.1 * attempt)
+        attempt += 1
 
 
 #: Age after which a running trial that never named its worker counts as abandoned.
@@ -169,7 +180,7 @@ def recover_stale_trials(study: optuna.Study) -> list[int]:
                 continue
         else:
             worker_host, _, pid = str(worker).rpartition(":")
-            if worker_host != host or not pid.isdigit() or not _dead(int(pid)):
+            if worker_host != host or not pid.isdigit() or not dead(int(pid)):
                 continue
         try:
             study.tell(trial.number, state=TrialState.FAIL)

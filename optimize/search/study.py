@@ -2,17 +2,20 @@
 
 Several workers are separate processes sharing one storage (never threads:
 the objective is CPU-bound, and Optuna's ``n_jobs`` threads would share one
-sampler). Each worker's sampler is seeded from (seed, trials already in the
-study, worker index), so a single-process run is reproducible, a resumed run
-does not replay the first run's draws, and workers do not draw alike.
+sampler); they exit when the process that started them dies. Every trial's
+draw is seeded from (seed, the trial's number), which the storage gives out
+one by one (:class:`TrialSeededSampler`): workers and machines sharing a study
+never draw alike, however they were started, a single process is
+reproducible, and a resumed study does not replay its first trials.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -20,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+from optuna.distributions import BaseDistribution
 from optuna.exceptions import ExperimentalWarning
 from optuna.samplers import (
     BaseSampler,
@@ -36,6 +40,7 @@ from optimize.search.objective import Direction, Evaluator, Objective
 from optimize.search.settings import BadSetting, SearchSettings
 from optimize.search.space import SearchSpace
 from optimize.search.storage import StorageSpec, open_storage
+from sim.runs.lifeline import exit_with_parent, tie
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 SETUP_ATTR = "partnerlab_setup"
@@ -78,9 +83,65 @@ def make_pruner(prunes: bool) -> optuna.pruners.BasePruner:
         return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=2)
 
 
-def worker_seed(seed: int, existing: int, worker: int) -> int:
-    """Seed of one worker's sampler: distinct per worker and per resumption."""
-    return int(np.random.SeedSequence([seed, existing, worker]).generate_state(1)[0])
+def trial_seed(seed: int, number: int) -> int:
+    """Seed of the draw of trial ``number``: one per trial of a study, the same on every run."""
+    return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
+
+
+class TrialSeededSampler(BaseSampler):
+    """The named sampler, made afresh for each trial and seeded from (seed, the trial's number).
+
+    The storage numbers a study's trials one by one, whichever process asks, so
+    processes and machines that share a study never draw alike, even when
+    they start together with one command (seeded per process instead, two
+    copies of a command would repeat each other's trials), while a process
+    alone draws the same trials from the same seed, and a resumed study draws
+    on from its next number. Optuna's samplers read the study's history from
+    the storage at every trial (CMA-ES already seeds each trial's draw with
+    its number), so a sampler per trial loses nothing but caches.
+    """
+
+    def __init__(self, name: str, seed: int, multi_objective: bool) -> None:
+        self._make = functools.partial(make_sampler, name, multi_objective=multi_objective)
+        self._seed = seed
+        self._sampler = self._make(seed=seed)  # replaced at each trial
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Make this trial's sampler from its number."""
+        self._sampler = self._make(seed=trial_seed(self._seed, trial.number))
+        self._sampler.before_trial(study, trial)
+
+    def infer_relative_search_space(
+        self, study: optuna.Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        """The trial's sampler's relative search space."""
+        return self._sampler.infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        """Joint draw of the trial's sampler."""
+        return self._sampler.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        """Independent draw of the trial's sampler."""
+        return self._sampler.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        """The trial's sampler's bookkeeping (constraints, generations)."""
+        self._sampler.after_trial(study, trial, state, values)
 
 
 def open_study(
@@ -120,9 +181,15 @@ class WorkerTask:
     study: str
     seed: int
     replication_ids: list[int]
-    sampler_seed: int
+    sampler_seed: int  # the study's: each trial's draw is seeded from it and the trial's number
     trials: int | None
     timeout: float | None
+
+    def sampler(self) -> TrialSeededSampler:
+        """This worker's sampler: the same for every worker of the study, seeded per trial."""
+        return TrialSeededSampler(
+            self.settings.sampler, self.sampler_seed, self.settings.multi_objective
+        )
 
 
 def run_worker(
@@ -132,11 +199,10 @@ def run_worker(
 ) -> None:
     """Run ``task.trials`` trials (or until the timeout) of the study, in this process."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    multi = task.settings.multi_objective
     study = optuna.load_study(
         study_name=task.study,
         storage=storage or open_storage(task.storage),
-        sampler=make_sampler(task.settings.sampler, task.sampler_seed, multi),
+        sampler=task.sampler(),
         pruner=make_pruner(task.settings.prunes),
     )
     evaluator = Evaluator(task.settings, task.space, task.seed, task.replication_ids)
@@ -190,7 +256,14 @@ def run_workers(
         context.set_forkserver_preload([__name__])
         # One task per process: a worker that finishes early must not take a second task
         # (which would leave the other process idle and run that task's trials in series).
-        with ProcessPoolExecutor(len(tasks), mp_context=context, max_tasks_per_child=1) as pool:
+        # Workers exit when this process dies (their parent is the fork server).
+        with ProcessPoolExecutor(
+            len(tasks),
+            mp_context=context,
+            max_tasks_per_child=1,
+            initializer=exit_with_parent,
+            initargs=tie(),
+        ) as pool:
             futures = [pool.submit(run_worker, task) for task in tasks]
             pending = set(futures)
             while pending:

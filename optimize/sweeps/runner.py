@@ -34,6 +34,7 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
 from optimize.choices import BACKENDS, Backend
+from sim.runs.lifeline import tied_loky
 from sim.runs.results import paired_differences, summarize, tables
 from sim.runs.runner import ReplicationOutput, batches, run_replications
 from sim.scenario.schema import Scenario
@@ -151,10 +152,12 @@ def auto_chunk(points: int, workers: int) -> int:
 def backend(name: Backend, jobs: int, scheduler: str | None = None) -> Iterator[tuple[int, int]]:
     """Configure joblib for ``name``; yields (n_jobs for ``Parallel``, worker count).
 
-    ``loky``: ``jobs`` local processes. ``dask``: the Dask cluster at
-    ``scheduler``, or a ``LocalCluster`` of ``jobs`` worker processes (one
-    thread each) started here and closed on exit. How long to try to reach a
-    scheduler is Dask's ``distributed.comm.timeouts.connect`` setting (30 s).
+    ``loky``: ``jobs`` local processes, which exit when this process dies
+    (:mod:`sim.runs.lifeline`). ``dask``: the Dask cluster at ``scheduler``,
+    or a ``LocalCluster`` of ``jobs`` worker processes (one thread each)
+    started here and closed on exit (Dask ends them if this process dies).
+    How long to try to reach a scheduler is Dask's
+    ``distributed.comm.timeouts.connect`` setting (30 s).
 
     Raises:
         ValueError: an unknown backend, or a scheduler without the dask backend.
@@ -165,7 +168,8 @@ def backend(name: Backend, jobs: int, scheduler: str | None = None) -> Iterator[
     if name == "loky":
         if scheduler is not None:
             raise ValueError("a scheduler address needs the dask backend")
-        yield jobs, (os.cpu_count() or 1) if jobs == -1 else jobs
+        with tied_loky():
+            yield jobs, (os.cpu_count() or 1) if jobs == -1 else jobs
         return
     from distributed import Client, LocalCluster
 

@@ -1,4 +1,4 @@
-"""Pilot tasks in parallel: joblib processes, one BLAS thread per task, a progress bar.
+"""Pilot tasks in parallel: joblib processes tied to this one, one BLAS thread per task, progress.
 
 Simulated pilots and experiment matrices run one task per world, in call
 order; each task's many small least-squares fits keep to one BLAS thread, so
@@ -14,6 +14,8 @@ from typing import Any
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
+
+from sim.runs.lifeline import tied_loky
 
 
 def single_threaded(function: Callable[..., Any], *args: Any) -> Any:
@@ -32,14 +34,18 @@ def parallel(
     progress: bool,
     label: str,
 ) -> list[Any]:
-    """Run ``function(*args)`` for each call, in ``jobs`` processes (joblib), in call order."""
+    """Run ``function(*args)`` for each call, in ``jobs`` processes (joblib), in call order.
+
+    The workers exit when this process dies (:mod:`sim.runs.lifeline`).
+    """
     results: Iterator[Any]
     if jobs == 1:
         results = (single_threaded(function, *args) for function, args in calls)
     else:
-        results = Parallel(n_jobs=jobs, return_as="generator")(
-            delayed(single_threaded)(function, *args) for function, args in calls
-        )
+        with tied_loky():
+            results = Parallel(n_jobs=jobs, return_as="generator")(
+                delayed(single_threaded)(function, *args) for function, args in calls
+            )
     bar = tqdm(
         results, total=len(calls), desc=label, file=sys.stderr, disable=not progress, leave=False
     )

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from agents import ACTIVE, CHURNED
 from sim.engine.model import Arm, PartnerProgramModel
+from sim.runs.lifeline import tied_loky
 from sim.scenario.calendar import QUARTER
 from sim.scenario.program import Program
 from sim.scenario.schema import Scenario
@@ -251,6 +252,7 @@ def replicate(
 ) -> list[ReplicationOutput]:
     """Run ``replications`` in batches (:func:`batches`), in parallel with joblib/loky.
 
+    The workers exit when this process dies (:mod:`sim.runs.lifeline`).
     Returns one output per replication, in replication order.
     """
     partners = sum(scenario.population.partners.values())
@@ -260,7 +262,8 @@ def replicate(
         results = (run_replications(scenario, arms, seed, group) for group in groups)
     else:
         tasks = (delayed(run_replications)(scenario, arms, seed, group) for group in groups)
-        results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
+        with tied_loky():
+            results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
     outputs: list[ReplicationOutput] = []
     with tqdm(
         total=len(replications),
