@@ -116,12 +116,16 @@ class Setup:
         seed: the root seed.
         batch: replications added at a time.
         most: the most replications a check runs.
+        years: the horizon of the checks that look across period ends (spikes,
+            timing, caps, lump sums), in years: the last period of a horizon
+            moves no deal, so they need at least two.
     """
 
     scenario: Scenario
     seed: int = 0
     batch: int = 4
     most: int = 24
+    years: int = 2
 
     @classmethod
     def default(cls, partners: int = 600, seed: int = 0, **options: Any) -> Setup:

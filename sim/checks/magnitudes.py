@@ -44,11 +44,16 @@ def table(checks: Sequence[Mapping[str, Any]]) -> str:
                 if first
                 else ["", "", ""]
             )
-            moved = ", ".join(f"`{p}`" for p in check["moved_by"]) if first else ""
+            moved = ", ".join(_code(p) for p in check["moved_by"]) if first else ""
             cells = [*lead, label, show_estimate(estimate, unit), bound.describe(unit), moved]
             lines.append("| " + " | ".join(cells) + " |")
             first = False
     return "\n".join(lines)
+
+
+def _code(name: str) -> str:
+    """A parameter's name as code; a description (with spaces) as it is."""
+    return name if " " in name else f"`{name}`"
 
 
 def write(checks: Sequence[Mapping[str, Any]], document: Path) -> None:

@@ -29,23 +29,20 @@ from sim.scenario.calendar import QUARTER, YEAR
 
 
 # -- 1. threshold pull ---------------------------------------------------------------
-def threshold_pull(setup: Setup) -> Check:
+def threshold_pull(setup: Setup, at: float = 0.6, share: float = 0.05) -> Check:
     """Effort rises near a threshold, falls when it is out of reach or already passed.
 
-    A quarterly lump-sum bonus at the 60th percentile of each archetype's
-    quarterly revenue, on top of the flat rate, against the flat rate alone on
+    A quarterly lump-sum bonus of ``share`` of its threshold, at the ``at``
+    quantile (60th percentile) of each archetype's quarterly revenue, on top of
+    the flat rate, against the flat rate alone on
     the same worlds. Partners are grouped by where they stand eight weeks into
     each quarter (revenue so far over the threshold) and their effort in the
     quarter's last five weeks is compared with their own effort under the
     baseline: those within reach should raise it most.
     """
     weeks = YEAR
-    threshold = thresholds(setup, weeks, 0.6)
-    bonus = {
-        "type": "bonus",
-        "threshold": threshold,
-        "amount": {name: 0.05 * value for name, value in threshold.items()},
-    }
+    threshold = thresholds(setup, weeks, at)
+    bonus = {"type": "bonus", "threshold": threshold, "amount": times(threshold, share)}
     scenario = setup.with_programs(weeks, [FLAT], [FLAT, bonus])
     figures = (
         Figure("effort lift, within reach minus far below", "%", Bound(low=0.0)),
@@ -87,20 +84,28 @@ def threshold_pull(setup: Setup) -> Check:
 
 
 # -- 2. period-end spikes -------------------------------------------------------------
-def period_end_spikes(setup: Setup) -> Check:
+def period_end_spikes(
+    setup: Setup,
+    tiers: tuple[float, float] = (0.5, 0.85),
+    rates: tuple[float, float, float] = (0.01, 0.03, 0.05),
+    bonus_at: float = 0.6,
+    share: float = 0.05,
+) -> Check:
     """Threshold rewards judged per quarter or per year bunch sales at the period end.
 
-    Four threshold designs (a 3-tier ladder and a lump-sum bonus, each judged
-    per quarter and per year) and a linear rate, each against the flat rate on
-    the same worlds over two years. A period's spike is the design's extra
+    Four threshold designs (a 3-tier retroactive ladder with thresholds at the
+    ``tiers`` quantiles of quarterly revenue and ``rates``, and a lump-sum bonus
+    of ``share`` at the ``bonus_at`` quantile, each judged per quarter and per
+    year) and a linear rate, each against the flat rate on the same worlds over
+    the setup's years. A period's spike is the design's extra
     revenue in the period's last week less its mean extra revenue in the
     period's other weeks, in units of an average baseline week; it is averaged
     over the periods that end inside the horizon (no deal moves across the
     horizon's end).
     """
-    weeks = 2 * YEAR
-    low, high = thresholds(setup, weeks, 0.5), thresholds(setup, weeks, 0.85)
-    bonus_at = thresholds(setup, weeks, 0.6)
+    weeks = setup.years * YEAR
+    low, high = (thresholds(setup, weeks, q) for q in tiers)
+    bonus_threshold = thresholds(setup, weeks, bonus_at)
 
     def ladder(period: str, scale: int) -> dict[str, Any]:
         return {
@@ -108,27 +113,22 @@ def period_end_spikes(setup: Setup) -> Check:
             "period": period,
             "basis": "retroactive",
             "tiers": [
-                {"name": "base", "threshold": 0, "rate": 0.01},
-                {"name": "silver", "threshold": times(low, scale), "rate": 0.03},
-                {"name": "gold", "threshold": times(high, scale), "rate": 0.05},
+                {"name": "base", "threshold": 0, "rate": rates[0]},
+                {"name": "silver", "threshold": times(low, scale), "rate": rates[1]},
+                {"name": "gold", "threshold": times(high, scale), "rate": rates[2]},
             ],
         }
 
     def bonus(period: str, scale: int) -> dict[str, Any]:
-        at = times(bonus_at, scale)
-        return {
-            "type": "bonus",
-            "period": period,
-            "threshold": at,
-            "amount": times(at, 0.05),
-        }
+        at = times(bonus_threshold, scale)
+        return {"type": "bonus", "period": period, "threshold": at, "amount": times(at, share)}
 
     designs = {
         "quarterly ladder": (program("quarterly ladder", ladder("quarter", 1)), QUARTER),
         "annual ladder": (program("annual ladder", ladder("year", 4)), YEAR),
         "quarterly bonus": (program("quarterly bonus", FLAT, bonus("quarter", 1)), QUARTER),
         "annual bonus": (program("annual bonus", FLAT, bonus("year", 4)), YEAR),
-        "linear 3% rate": (program("linear", flat(0.03)), QUARTER),
+        "linear rate": (program("linear", flat(rates[1])), QUARTER),
     }
     scenario = setup.world_scenario(weeks)
     figures = tuple(
@@ -166,24 +166,26 @@ def period_end_spikes(setup: Setup) -> Check:
 
 
 # -- 4. caps and ratchets -----------------------------------------------------------------
-def caps_and_ratchets(setup: Setup) -> Check:
+def caps_and_ratchets(
+    setup: Setup, cap_at: float = 0.8, rates: tuple[float, float] = (0.02, 0.08)
+) -> Check:
     """Caps and ratchets hold partners back; removing them raises revenue by high single digits.
 
-    An accelerator judged per quarter (2% to the partner's own last-year
-    quarter, 8% above it) with a ratchet (a good quarter raises the next
-    quota) and a cap at the 80th percentile of each archetype's quarterly
-    payout, so that it binds for about the top fifth of partners; against
-    the same accelerator without cap and ratchet, on the same worlds, over
-    two years.
+    An accelerator judged per quarter (``rates``: 2% to the partner's own
+    last-year quarter, 8% above it) with a ratchet (a good quarter raises the
+    next quota) and a cap at the ``cap_at`` quantile (80th percentile) of each
+    archetype's quarterly base payout, so that it binds for about the top
+    fifth of partners; against the same accelerator without cap and ratchet,
+    on the same worlds, over the setup's years.
     """
-    weeks = 2 * YEAR
+    weeks = setup.years * YEAR
     free = {
         "type": "accelerator",
         "quota_from_prior": 1.0,
-        "base_rate": 0.02,
-        "accelerated_rate": 0.08,
+        "base_rate": rates[0],
+        "accelerated_rate": rates[1],
     }
-    cap = times(thresholds(setup, weeks, 0.8), 0.02)
+    cap = times(thresholds(setup, weeks, cap_at), rates[0])
     capped = free | {"ratchet": 1.0, "cap": cap}
     scenario = setup.with_programs(weeks, [capped], [free])
     figures = (

@@ -20,23 +20,26 @@ NO_TIMING = {"movable_share": 0.0}
 
 
 # -- 3. deal timing ---------------------------------------------------------------------
-def deal_timing(setup: Setup) -> Check:
+def deal_timing(
+    setup: Setup, quota_at: float = 0.5, rates: tuple[float, float] = (0.01, 0.25)
+) -> Check:
     """Steep accelerating schedules make partners buy early closes with discounts we share.
 
-    A quarterly accelerator that pays 1% up to a quota at each archetype's
-    median quarterly revenue and 25% above it (a steep schedule), and a
-    linear 3% rate, over two years, each run twice on the same worlds: as
+    A quarterly accelerator that pays ``rates`` (1% up to a quota at the
+    ``quota_at`` quantile, the median, of each archetype's quarterly revenue,
+    and 25% above it: a steep schedule), and a linear 3% rate, over the
+    setup's years, each run twice on the same worlds: as
     is, and with timing switched off (``movable_share: 0``, no customer
     accepts a moved close date). The cost of timing games is the net lift
     the design loses to them; our part of the pull-forward discounts and
     the revenue moved across period ends show where it comes from.
     """
-    weeks = 2 * YEAR
+    weeks = setup.years * YEAR
     steep = {
         "type": "accelerator",
-        "quota": thresholds(setup, weeks, 0.5),
-        "base_rate": 0.01,
-        "accelerated_rate": 0.25,
+        "quota": thresholds(setup, weeks, quota_at),
+        "base_rate": rates[0],
+        "accelerated_rate": rates[1],
     }
     linear = program("linear", flat(0.03))
     on = setup.with_programs(weeks, [FLAT], [steep])
@@ -102,7 +105,7 @@ def lump_sum_bonus(setup: Setup) -> Check:
     partners whose deals take longer than a quarter can reach a quarterly
     bonus mostly by moving deals.
     """
-    weeks = 2 * YEAR
+    weeks = setup.years * YEAR
     at = thresholds(setup, weeks, 0.6)
     world = setup.first_world(setup.world_scenario(weeks))
     longest = {
