@@ -83,7 +83,7 @@ def test_pulling_several_weeks_in_equals_one_move_per_week(seed: int, ahead: int
     before = [one_by_one.due(week + j) for j in range(ahead + 1)]
     for j in range(ahead):
         one_by_one.move(shares[j], week + 1 + j, week)
-    at_once.pull_in(shares, week)
+    at_once.pull_in(shares, week, np.arange(N))
     for j in range(ahead + 1):
         np.testing.assert_allclose(at_once.due(week + j), one_by_one.due(week + j), rtol=1e-12)
     pulled = sum(s * b for s, b in zip(shares, before[1:], strict=True))

@@ -66,10 +66,17 @@ def replay_history(
     conflict, returns = market.channel_conflict, market.returns
     win_rate = terms.win_rate * (1.0 - conflict.rate * conflict.loss)
     kept = (1.0 - traits.customer_discount) * (1.0 - returns.rate)
+    # Only partners new at week 0, and recruits (not joined yet), are below their full rate.
+    ramping = np.flatnonzero(joined + traits.ramp_weeks > -span)
     for first in range(-span, 0, chunk):
         weeks = np.arange(first, min(first + chunk, 0))
         rate = base_rate * demand_index(market, weeks)[:, None]
-        rate *= ramp(weeks[:, None], joined, traits.ramp_weeks, traits.new_partner_activity)
+        rate[:, ramping] *= ramp(
+            weeks[:, None],
+            joined[ramping],
+            traits.ramp_weeks[ramping],
+            traits.new_partner_activity[ramping],
+        )
         index, count = arrivals(rate, streams["arrival"].random(rate.shape))
         k = count.size
         new = terms.open(

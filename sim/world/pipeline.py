@@ -316,13 +316,14 @@ class Pipeline:
             if array is self._cells[1]:  # expected value: lost deals leave the pipeline
                 self.open_expected[rows] -= moved * (1.0 - kept)
 
-    def pull_in(self, shares: FloatArray, week: int) -> None:
-        """Move ``shares[j]`` of each partner's deals due in week ``week + 1 + j`` to ``week``.
+    def pull_in(self, shares: FloatArray, week: int, rows: IntArray) -> None:
+        """Move ``shares[j]`` of partner ``rows``' deals due in week ``week + 1 + j`` to ``week``.
 
-        All weeks must be within every ring's reach of ``week``.
+        ``shares`` is ``[weeks, rows]``. All weeks must be within every ring's
+        reach of ``week``.
         """
-        rows = np.flatnonzero(shares.any(axis=0))  # only the partners whose deals move
-        share = shares[:, rows]
+        moving = np.flatnonzero(shares.any(axis=0))  # only the partners whose deals move
+        rows, share = rows[moving], shares[:, moving]
         source = self.cells(week + 1 + np.arange(shares.shape[0])[:, None], rows)
         target = self.cells(week, rows)
         for array in self._cells:
