@@ -10,6 +10,8 @@ import numpy as np
 from sim.engine.accounting import SERIES
 from sim.engine.model import PartnerProgramModel
 from sim.levers.bonus import BonusReward
+from sim.limits import PARTNERS, REPLICATIONS, check_memory
+from sim.runs.footprint import CHECK_PARTNER_BYTES, PROCESS_BYTES
 from sim.scenario.loading import validate_scenario
 from sim.scenario.program import Program
 from sim.scenario.schema import Scenario
@@ -40,11 +42,25 @@ class Check:
 
 @dataclass(frozen=True)
 class Setup:
-    """The world the checks run in."""
+    """The world the checks run in, checked against the limits when it is made.
+
+    Raises:
+        ScenarioError: more partners or replications than the limits, or more
+            memory than the machine has (every check keeps each partner's
+            weekly outcomes under each design).
+    """
 
     seed: int
     partners: int
     replications: int
+
+    def __post_init__(self) -> None:
+        PARTNERS.check(self.partners, "--partners")
+        REPLICATIONS.check(self.replications, "--replications")
+        needed = PROCESS_BYTES + self.partners * self.replications * CHECK_PARTNER_BYTES
+        check_memory(
+            needed, f"validate ({self.partners:,} partners, {self.replications:,} replications)"
+        )
 
     def scenario(self, design: list[dict[str, Any]], **extra: Any) -> Scenario:
         """A default world of ``partners`` with the flat 2% rebate as baseline."""

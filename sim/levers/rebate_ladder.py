@@ -20,6 +20,7 @@ from sim.levers.period_reward import PeriodReward
 from sim.levers.schedule import ALL, Rows, Schedule, ladder, threshold_pull
 from sim.scenario.fields import (
     SUBFIELD,
+    Name,
     PerArchetype,
     Rate,
     Strict,
@@ -33,7 +34,7 @@ from sim.world.world import World
 class Tier(Strict):
     """One rung of a rebate ladder: from ``threshold`` of the period measure up, ``rate``."""
 
-    name: str = Field(description="tier name, e.g. silver")
+    name: Name = Field(description="tier name, e.g. silver")
     threshold: PerArchetype = Field(
         description="period measure at which the tier starts ($ or points); per archetype"
     )

@@ -21,7 +21,7 @@ from sim.levers.period import PeriodMeasure, relative_gap
 from sim.levers.roles import MdfAccrual
 from sim.levers.schedule import ALL, Rows, threshold_pull
 from sim.scenario.calendar import QUARTER
-from sim.scenario.fields import PerArchetype, Rate, Strict, per_archetype_names
+from sim.scenario.fields import Name, PerArchetype, Rate, Strict, per_archetype_names
 from sim.scenario.program import Measured, check_increasing, missing_thresholds
 from sim.scenario.registry import component
 from sim.world.world import World
@@ -30,7 +30,7 @@ from sim.world.world import World
 class StatusTier(Strict):
     """A partner tier and what holding it gives during the next period."""
 
-    name: str = Field(description="tier name, e.g. gold")
+    name: Name = Field(description="tier name, e.g. gold")
     threshold: PerArchetype = Field(description="period measure that earns the tier")
     rebate_rate: Rate = Field(0.0, description="rebate on revenue while holding the tier")
     mdf_rate: Rate = Field(0.0, description="MDF accrual on revenue while holding the tier")

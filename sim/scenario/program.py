@@ -28,6 +28,7 @@ from sim.scenario.calendar import Period
 from sim.scenario.fields import (
     SUBFIELD,
     Money,
+    Name,
     PerArchetype,
     Rate,
     Strict,
@@ -172,8 +173,12 @@ class Guardrails(Strict):
 class Program(Strict):
     """A partner program: the rules that turn outcomes into rewards, plus nudges."""
 
-    name: str = Field("program", description="label used in tables and plots")
-    mechanics: list[Mechanic] = Field(default_factory=list, description="components, any order")
+    name: Name = Field("program", description="label used in tables and plots")
+    # Each mechanic is validated strictly by the schema its ``type:`` names; the list itself
+    # takes YAML mappings, from a file or from Python (``Program(mechanics=[{...}])``).
+    mechanics: list[Mechanic] = Field(
+        default_factory=list, strict=False, description="components, any order"
+    )
     guardrails: Guardrails = Field(default_factory=Guardrails)
 
     def missing_archetypes(self, archetypes: Sequence[str]) -> str | None:
