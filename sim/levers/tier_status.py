@@ -21,7 +21,14 @@ from sim.levers.period import PeriodMeasure, relative_gap
 from sim.levers.roles import MdfAccrual
 from sim.levers.schedule import ALL, Rows, threshold_pull
 from sim.scenario.calendar import QUARTER
-from sim.scenario.fields import Name, PerArchetype, Rate, Strict, per_archetype_names
+from sim.scenario.fields import (
+    MAX_ITEMS,
+    Name,
+    PerArchetype,
+    Rate,
+    Strict,
+    per_archetype_names,
+)
 from sim.scenario.program import Measured, check_increasing, missing_thresholds
 from sim.scenario.registry import component
 from sim.world.world import World
@@ -62,7 +69,9 @@ class TierStatus(Measured):
     }
 
     type: Literal["tier_status"]
-    tiers: list[StatusTier] = Field(min_length=1, description="tiers, lowest threshold first")
+    tiers: list[StatusTier] = Field(
+        min_length=1, max_length=MAX_ITEMS, description="tiers, lowest threshold first"
+    )
     grace_periods: NonNegativeInt = Field(
         1, description="periods below a tier's threshold before demotion (one tier at a time)"
     )

@@ -24,6 +24,8 @@ SUBFIELD = "@"
 MAX_NUMBER = 10**12
 #: Longest name (of a scenario, a program, a tier).
 MAX_NAME = 200
+#: Most items of a list that multiplies the work (mechanics, tiers, pilot arms and sizes).
+MAX_ITEMS = 100
 #: Shares that must sum to 1 (regions, size bands) may miss it by this much.
 SHARE_TOLERANCE = 1e-3
 

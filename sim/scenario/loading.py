@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario.fields import SUBFIELD
-from sim.scenario.reading import read_yaml, yaml_value
+from sim.scenario.reading import MAX_DEPTH, read_yaml, yaml_value
 from sim.scenario.schema import Scenario
 
 #: A chain of scenario files, the named file first: (where it is, its own mapping).
@@ -293,6 +293,10 @@ def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
     """Set ``raw[dotted.key] = value``, creating mappings on the way; list items by index."""
     node: Any = raw
     parts = key.split(".")
+    if len(parts) > MAX_DEPTH:
+        raise ScenarioError(
+            f"--set {key}", "", f"expected a dotted key of at most {MAX_DEPTH} parts"
+        )
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         where = ".".join(parts[: depth + 1])

@@ -26,6 +26,7 @@ from pydantic import (
 from agents import ARCHETYPES
 from sim.scenario.calendar import Period
 from sim.scenario.fields import (
+    MAX_ITEMS,
     SUBFIELD,
     Money,
     Name,
@@ -177,7 +178,10 @@ class Program(Strict):
     # Each mechanic is validated strictly by the schema its ``type:`` names; the list itself
     # takes YAML mappings, from a file or from Python (``Program(mechanics=[{...}])``).
     mechanics: list[Mechanic] = Field(
-        default_factory=list, strict=False, description="components, any order"
+        default_factory=list,
+        strict=False,
+        max_length=MAX_ITEMS,
+        description="components, any order",
     )
     guardrails: Guardrails = Field(default_factory=Guardrails)
 
