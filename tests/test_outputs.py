@@ -186,6 +186,12 @@ def damaged(two_runs: tuple[Path, Path], tmp_path: Path, how: str) -> Path:
         (folder / "segments.parquet").unlink()
     elif how == "extra":
         shutil.copy(two_runs[1] / "runs.parquet", folder / "runs-2.parquet")
+    elif how == "fifo-manifest":  # reading it would block: it must not be opened
+        (folder / MANIFEST).unlink()
+        os.mkfifo(folder / MANIFEST)
+    elif how == "link":
+        (folder / "runs.parquet").unlink()
+        (folder / "runs.parquet").symlink_to(two_runs[1] / "runs.parquet")
     elif how == "list":
         (folder / MANIFEST).write_text("[1, 2]")
     elif how == "no-hashes":
@@ -203,6 +209,8 @@ def damaged(two_runs: tuple[Path, Path], tmp_path: Path, how: str) -> Path:
         ("truncated-and-rehashed", "runs.parquet: not a readable parquet table"),
         ("missing", "segments.parquet: missing; manifest.json lists it"),
         ("extra", "runs-2.parquet: not in manifest.json"),
+        ("fifo-manifest", "manifest.json: not a regular file or folder"),
+        ("link", "runs.parquet: not a regular file or folder"),
         ("list", "manifest.json: a JSON list; expected a results manifest (a JSON object)"),
         ("no-hashes", "manifest.json: lists no file hashes"),
     ],

@@ -206,7 +206,7 @@ def run_design(
     SWEEP_POINTS.check(len(design), "--param")
     REPLICATIONS.check(replications, "--replications")
     if scheduler is None:  # local processes: loky, or a Dask LocalCluster of --jobs workers
-        arms = 1 + (chunk_size or min(MAX_CHUNK, len(design)))
+        arms = 1 + min(chunk_size or MAX_CHUNK, len(design))  # a chunk of points shares a pass
         per_process = replications_bytes(scenario, arms, replications, 1)
         jobs = check_parallel(per_process, jobs, describe(scenario, replications, jobs))
     elif jobs == 0 or jobs < -1:

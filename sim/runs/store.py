@@ -135,15 +135,26 @@ def file_hashes(folder: Path) -> dict[str, str]:
     return found
 
 
+def _plain(path: Path) -> bool:
+    return path.is_file() or path.is_dir()
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     """A results folder's manifest, a JSON object.
 
+    The folder must hold only regular files and folders (a link, a pipe or a
+    device is refused before anything is read).
+
     Raises:
-        BadInput: the folder or its manifest is missing, too large, not JSON, or not an object.
+        BadInput: the folder or its manifest is missing, too large, not JSON,
+            or not an object; or the folder holds something else than files.
     """
     path = folder / MANIFEST
     if not folder.is_dir():
         raise BadInput(f"{folder}: not a folder; expected a results folder with {MANIFEST}")
+    odd = next((p for p in sorted(folder.rglob("*")) if p.is_symlink() or not _plain(p)), None)
+    if odd is not None:
+        raise BadInput(f"{odd}: not a regular file or folder; a results folder holds only those")
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
             raise BadInput(f"{path}: larger than {MAX_MANIFEST_BYTES:,} bytes; expected a manifest")
