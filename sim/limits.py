@@ -3,8 +3,9 @@
 A job past a limit stops before any work, with one line (exit code 2) that
 gives the limit and the environment variable that raises it::
 
-    partnerlab: error: --replications: expected at most 10,000 replications, got 1,000,000,000
-    (a limit: set PARTNERLAB_MAX_REPLICATIONS=1000000000 to go past it on purpose)
+    partnerlab: error: --replications: expected at most 10,000 replications (or simulated
+    pilots), got 1,000,000,000 (a limit: set PARTNERLAB_MAX_REPLICATIONS=1000000000 to go
+    past it on purpose)
 
 (one line on the terminal). The limits are partners in a world, replications
 (and simulated pilots), the horizon in weeks, points of a sweep, worker

@@ -194,6 +194,10 @@ def damaged(two_runs: tuple[Path, Path], tmp_path: Path, how: str) -> Path:
         (folder / "runs.parquet").symlink_to(two_runs[1] / "runs.parquet")
     elif how == "list":
         (folder / MANIFEST).write_text("[1, 2]")
+    elif how == "outside":  # a manifest that lists a file outside the folder
+        manifest = json.loads((folder / MANIFEST).read_text())
+        manifest["files"]["../../etc/passwd"] = "0" * 64
+        (folder / MANIFEST).write_text(json.dumps(manifest))
     elif how == "no-hashes":
         manifest = json.loads((folder / MANIFEST).read_text())
         del manifest["files"]
@@ -209,10 +213,11 @@ def damaged(two_runs: tuple[Path, Path], tmp_path: Path, how: str) -> Path:
         ("truncated-and-rehashed", "runs.parquet: not a readable parquet table"),
         ("missing", "segments.parquet: missing; manifest.json lists it"),
         ("extra", "runs-2.parquet: not in manifest.json"),
-        ("fifo-manifest", "manifest.json: not a regular file or folder"),
+        ("fifo-manifest", "manifest.json: not a regular file; expected a results manifest"),
         ("link", "runs.parquet: not a regular file or folder"),
         ("list", "manifest.json: a JSON list; expected a results manifest (a JSON object)"),
         ("no-hashes", "manifest.json: lists no file hashes"),
+        ("outside", "'../../etc/passwd': expected a file inside the folder"),
     ],
 )
 def test_report_refuses_a_folder_that_does_not_match(two_runs, tmp_path, capsys, how, needle):
@@ -268,3 +273,8 @@ def test_sweep_overwrite_starts_over_and_refuses_other_folders(tmp_path, capsys)
     run_into(capsys, run_dir)
     code, err = cli(capsys, "sweep", QUICK, *param, "--out", str(run_dir))
     assert code == 2 and "holds another sweep or results" in err
+
+
+def test_report_of_a_folder_without_manifest_reads_nothing_else(capsys) -> None:
+    code, err = cli(capsys, "report", "/")
+    assert code == 2 and "/manifest.json: missing; expected a finished results folder" in err

@@ -15,11 +15,12 @@ import hashlib
 import json
 import os
 import platform
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -135,28 +136,21 @@ def file_hashes(folder: Path) -> dict[str, str]:
     return found
 
 
-def _plain(path: Path) -> bool:
-    return path.is_file() or path.is_dir()
-
-
 def read_manifest(folder: Path) -> dict[str, Any]:
     """A results folder's manifest, a JSON object.
 
-    The folder must hold only regular files and folders (a link, a pipe or a
-    device is refused before anything is read).
-
     Raises:
-        BadInput: the folder or its manifest is missing, too large, not JSON,
-            or not an object; or the folder holds something else than files.
+        BadInput: the folder or its manifest is missing, not a regular file
+            (a pipe is refused unread), too large, not JSON, or not an object.
     """
     path = folder / MANIFEST
     if not folder.is_dir():
         raise BadInput(f"{folder}: not a folder; expected a results folder with {MANIFEST}")
-    odd = next((p for p in sorted(folder.rglob("*")) if p.is_symlink() or not _plain(p)), None)
-    if odd is not None:
-        raise BadInput(f"{odd}: not a regular file or folder; a results folder holds only those")
     try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInput(f"{path}: not a regular file; expected a results manifest")
+        if info.st_size > MAX_MANIFEST_BYTES:
             raise BadInput(f"{path}: larger than {MAX_MANIFEST_BYTES:,} bytes; expected a manifest")
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -174,12 +168,14 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 def verify_folder(folder: Path) -> dict[str, Any]:
     """The manifest of a finished results folder whose files match it exactly.
 
-    Every file the manifest lists must be there with its SHA-256, and no other
-    file may be (but the report); so a folder mixing two runs, a truncated
-    file or a half-finished sweep is refused.
+    Every file the manifest lists must be there with its SHA-256, and nothing
+    else may be (but folders and the report): no other file, link, pipe or
+    device. So a folder mixing two runs, a truncated file or a half-finished
+    sweep is refused, and nothing outside the folder is read. The folder is
+    walked only as far as its first unexpected entry.
 
     Raises:
-        BadInput: naming the first file that does not match, or the unfinished folder.
+        BadInput: naming the first entry that does not match, or the unfinished folder.
     """
     manifest = read_manifest(folder)
     path = folder / MANIFEST
@@ -197,16 +193,24 @@ def verify_folder(folder: Path) -> dict[str, Any]:
             f"{path}: lists no file hashes; expected a folder written by this version of "
             "partnerlab (run the command again)"
         )
-    found = file_hashes(folder)
-    for name, digest in listed.items():
-        if name not in found:
-            raise BadInput(f"{folder}: {name}: missing; {MANIFEST} lists it")
-        if found[name] != digest:
-            raise BadInput(
-                f"{folder}: {name}: does not match its SHA-256 in {MANIFEST}; the folder "
-                "changed after it was written"
-            )
-    extra = [name for name in found if name not in listed]
-    if extra:
-        raise BadInput(f"{folder}: {extra[0]}: not in {MANIFEST}; expected only the files it lists")
+    try:
+        for entry in folder.rglob("*"):
+            name = entry.relative_to(folder).as_posix()
+            if entry.is_symlink() or not (entry.is_file() or entry.is_dir()):
+                raise BadInput(f"{folder}: {name}: not a regular file or folder")
+            if entry.is_file() and name not in listed and name not in UNLISTED:
+                raise BadInput(f"{folder}: {name}: not in {MANIFEST}; expected only its files")
+        for name, digest in listed.items():
+            parts = PurePosixPath(name).parts
+            if not parts or parts[0] == "/" or ".." in parts:
+                raise BadInput(f"{path}: {name!r}: expected a file inside the folder")
+            if not (folder / name).is_file() or name in UNLISTED:
+                raise BadInput(f"{folder}: {name}: missing; {MANIFEST} lists it")
+            if sha256(folder / name) != digest:
+                raise BadInput(
+                    f"{folder}: {name}: does not match its SHA-256 in {MANIFEST}; the folder "
+                    "changed after it was written"
+                )
+    except OSError as error:
+        raise BadInput(f"{folder}: cannot be read ({error.strerror or error})") from None
     return manifest
