@@ -48,13 +48,18 @@ def build_parser() -> Parser:
     return parser
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: newlines and other unprintable characters written as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``partnerlab`` command; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except BadInput as error:
-        print(f"partnerlab: error: {error}", file=sys.stderr)
+        print(f"partnerlab: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("partnerlab: interrupted", file=sys.stderr)
@@ -63,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("PARTNERLAB_DEBUG"):
             traceback.print_exc()
         print(
-            f"partnerlab: unexpected failure: {type(error).__name__}: {error} "
+            f"partnerlab: unexpected failure: {type(error).__name__}: {one_line(str(error))} "
             "(set PARTNERLAB_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )

@@ -28,7 +28,7 @@ class PartnerParams(BaseModel):
     ``docs/model.md`` gives each default's source.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
     #: The archetype whose defaults these are (``None``: the shared defaults).
     archetype_class: ClassVar[type[Archetype] | None] = None
 

@@ -13,10 +13,19 @@ class BadInput(Exception):
     """Input the user must fix; printed as one line, exit code 2."""
 
 
+#: Longest source or field an error line shows whole (a huge ``--param`` is cut in the middle).
+SHOWN = 160
+
+
+def shortened(text: str) -> str:
+    """``text`` cut in the middle to :data:`SHOWN` characters, if longer."""
+    return text if len(text) <= SHOWN else f"{text[: SHOWN - 40]}...{text[-37:]}"
+
+
 class ScenarioError(BadInput, ValueError):
     """A scenario that cannot be loaded: names the source, the field and what was expected."""
 
     def __init__(self, source: str, field: str, expected: str) -> None:
         self.source, self.field, self.expected = source, field, expected
-        where = f"{source}: {field}" if field else source
+        where = f"{shortened(source)}: {shortened(field)}" if field else shortened(source)
         super().__init__(f"{where}: {expected}")

@@ -34,7 +34,7 @@ PACKAGES = ("agents", "sim", "optimize")
 #: Packages from the bottom up; a package may import those of a lower layer only.
 LAYERS = (
     ("agents",),
-    ("sim.errors", "sim.exports"),
+    ("sim.errors", "sim.exports", "sim.limits"),
     ("sim.scenario",),
     ("sim.world",),
     ("sim.levers",),

@@ -145,7 +145,7 @@ def test_several_arms_are_holm_adjusted() -> None:
 
 
 def test_clustered_pilots_assign_whole_regions() -> None:
-    regions = "population.regions={a: 1, b: 1, c: 1, d: 1, e: 1, f: 1}"
+    regions = "population.regions={a: 0.2, b: 0.2, c: 0.2, d: 0.2, e: 0.1, f: 0.1}"
     scenario = small("pilot_rebate", regions, "pilot.assignment.type=clustered")
     results = run_pilot(scenario, simulations=3, planning=False)
     assert "post_stratified" not in set(results.pilots["estimator"])

@@ -66,7 +66,10 @@ def test_report_command_writes_the_file(run_dir: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("manifest", "expected"),
-    [(None, "manifest.json: missing"), ({"kind": "unknown"}, "kind 'unknown'; expected one of")],
+    [
+        (None, "manifest.json: missing"),
+        ({"kind": "unknown", "files": {}}, "kind 'unknown'; expected one of"),
+    ],
 )
 def test_bad_folders_are_bad_input(tmp_path: Path, manifest: dict | None, expected: str) -> None:
     if manifest is not None:

@@ -18,6 +18,7 @@ from optimize.sweeps.design import (
 )
 from optimize.sweeps.store import SweepStore
 from optimize.sweeps.sweep import sweep
+from sim.errors import BadInput
 from sim.runs.results import summarize
 
 RATE = "design.mechanics.0.tiers.1.rate"
@@ -227,8 +228,13 @@ def test_a_folder_holding_another_sweep_is_refused(scenario: sim.Scenario, tmp_p
         sweep(scenario, {RATE: [0.0, 0.05]}, replications=3, out=tmp_path)
     (tmp_path.parent / "other").mkdir(exist_ok=True)
     (tmp_path.parent / "other" / "notes.txt").write_text("mine")
-    with pytest.raises(sim.ScenarioError, match="holds no sweep"):
+    with pytest.raises(BadInput, match="already exists; pass --overwrite"):
         sweep(scenario, {RATE: [0.0]}, replications=2, out=tmp_path.parent / "other")
+    with pytest.raises(BadInput, match="not a partnerlab results folder"):
+        sweep(
+            scenario, {RATE: [0.0]}, replications=2, out=tmp_path.parent / "other", overwrite=True
+        )
+    assert (tmp_path.parent / "other" / "notes.txt").read_text() == "mine"
 
 
 def test_the_folder_records_what_ran(grid_result) -> None:

@@ -37,8 +37,8 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(  # replaces the run options' --out: a sweep's folder is found again
         "--out",
         type=Path,
-        help="results folder; the same command resumes there (default: "
-        "results/<name>-<command>-<hash of what decides the numbers>)",
+        help="results folder; the same command resumes there, --overwrite starts it over "
+        "(default: results/<name>-<command>-<hash of what decides the numbers>)",
     )
     parser.add_argument(
         "--backend",
@@ -71,6 +71,7 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
         "chunk_size": args.chunk_size,
         "progress": not args.no_progress,
         "argv": sys.argv,
+        "overwrite": args.overwrite,
     }
 
 
@@ -84,6 +85,15 @@ def call[T](
         return run(scenario, **kwargs, **backend_options(args))
     except SchedulerUnreachable as error:
         raise BadInput(f"--scheduler {args.scheduler}: {error}") from None
+
+
+def write_summary(run: SweepResult, data: dict[str, Any]) -> None:
+    """Write ``summary.json`` into the sweep's folder and list it in the manifest."""
+    from optimize.sweeps.store import SweepStore
+    from sim.runs.store import write_json
+
+    write_json(run.out / "summary.json", data)
+    SweepStore(run.out).seal()
 
 
 def report_progress(label: str, run: SweepResult) -> None:

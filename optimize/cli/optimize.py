@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 from optimize.choices import DEFAULT_TRIALS, SAMPLERS
-from sim.cli.options import EXIT_OK, BadInput, add_run_options, emit, integer
+from sim.cli.options import EXIT_OK, BadInput, add_run_options, emit, integer, out_folder
 
 
 def seconds(text: str) -> float:
-    """An argparse type: a positive number of seconds."""
+    """An argparse type: a positive, finite number of seconds."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
     return value
 
@@ -67,8 +68,10 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from optimize.search.optimizer import optimize
     from optimize.search.output import save_result
     from optimize.search.settings import BadSetting
-    from sim.runs.store import default_out_dir
+    from sim.scenario.loading import load_scenario
 
+    name = load_scenario(args.scenario, args.overrides).name  # checked before any work
+    out = out_folder(args, f"{name}-optimize")
     try:
         result = optimize(
             args.scenario,
@@ -86,8 +89,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         )
     except BadSetting as error:
         raise BadInput(f"partnerlab optimize: {error}") from None
-    out = args.out or default_out_dir(f"{result.scenario.name}-optimize")
-    best_path = save_result(result, out, sys.argv)
+    best_path = save_result(result, out, sys.argv, args.overwrite)
     if args.report:
         from sim.report.html import write_report  # matplotlib loads only when asked
 

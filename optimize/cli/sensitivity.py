@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from optimize.cli.backends import add_backend_options, add_sweep_parser, call, report_progress
+from optimize.cli.backends import (
+    add_backend_options,
+    add_sweep_parser,
+    call,
+    report_progress,
+    write_summary,
+)
 from sim.cli.options import EXIT_OK, emit, integer
 
 
@@ -38,7 +44,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     # Imported here, so that the command line starts without SALib and the simulator.
     from optimize.sweeps.sensitivity import read_section, sensitivity
     from optimize.sweeps.tables import sensitivity_table
-    from sim.runs.store import write_json
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
@@ -54,6 +59,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     )
     report_progress("sensitivity", result.sweep)
     data = result.to_json()
-    write_json(result.sweep.out / "summary.json", data)
+    write_summary(result.sweep, data)
     emit(args, data, sensitivity_table(result), result.sweep.out)
     return EXIT_OK

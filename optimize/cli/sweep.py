@@ -6,7 +6,13 @@ import argparse
 from typing import Any
 
 from optimize.choices import DESIGNS
-from optimize.cli.backends import add_backend_options, add_sweep_parser, call, report_progress
+from optimize.cli.backends import (
+    add_backend_options,
+    add_sweep_parser,
+    call,
+    report_progress,
+    write_summary,
+)
 from sim.cli.options import EXIT_OK, BadInput, emit, integer
 
 
@@ -35,7 +41,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     # Imported here, so that the command line starts without the simulator.
     from optimize.sweeps.sweep import sweep
     from optimize.sweeps.tables import sweep_table
-    from sim.runs.store import write_json
     from sim.scenario.loading import load_scenario
 
     if not args.params:
@@ -46,6 +51,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     report_progress("sweep", result)
     data = result.to_json()
-    write_json(result.out / "summary.json", data)
+    write_summary(result, data)
     emit(args, data, sweep_table(result), result.out)
     return EXIT_OK

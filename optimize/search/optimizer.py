@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,10 +28,16 @@ from optimize.search.study import (
     run_workers,
     split,
 )
+from sim.limits import REPLICATIONS
 from sim.runs.api import run_scenario
+from sim.runs.footprint import check_parallel, describe, replications_bytes, worlds_bytes
+from sim.runs.outputs import check_file_out
 from sim.runs.stats import Estimate, mean_ci
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
+
+#: Worlds an evaluator keeps (the default cache size of :class:`Evaluator`).
+WORLD_CACHE = 512
 
 
 def optimize(
@@ -84,7 +89,6 @@ def optimize(
     settings, space = read_search(spec, source)
     settings = _with_options(settings, sampler, pruning, held_out)
     make_sampler(settings.sampler, 0, settings.multi_objective)  # fails early if unusable
-    jobs = _check_jobs(jobs)
     if trials is None and timeout is None:
         trials = DEFAULT_TRIALS
     if trials is not None and trials < 1:
@@ -95,11 +99,16 @@ def optimize(
     count = spec.replications if replications is None else replications
     if count < (2 if settings.objective == "ci_low" else 1):
         raise BadSetting(f"replications: expected at least 2 for objective ci_low, got {count}")
+    jobs = _check_size(spec, settings, count, jobs)
     ids = list(range(count))
     held_ids = list(range(count, count + settings.held_out))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar reports trials
+    if storage is not None and not storage.strip():
+        raise BadSetting("storage: expected a database URL, a .db file or a journal file, got ''")
     where = resolve_storage(storage, jobs)
+    if where.kind == "journal" or where.location.startswith("sqlite:///"):
+        check_file_out(Path(where.location.removeprefix("sqlite:///")), True, "--storage")
     store = open_storage(where)
     name = study or spec.name
     setup = {"scenario": _fingerprint(spec, settings), "seed": root, "replications": count}
@@ -153,12 +162,21 @@ def _with_options(
     return settings.model_copy(update={k: v for k, v in update.items() if v is not None})
 
 
-def _check_jobs(jobs: int) -> int:
-    if jobs == -1:
-        return os.cpu_count() or 1
-    if jobs < 1:
-        raise BadSetting(f"jobs: expected a positive number of processes or -1, got {jobs}")
-    return jobs
+def _check_size(spec: Scenario, settings: SearchSettings, replications: int, jobs: int) -> int:
+    """Check replications, jobs and memory of a study; returns the worker count.
+
+    Each worker keeps the worlds it scores designs on (at most
+    :data:`WORLD_CACHE`, the evaluator's cache) and runs a design's replications in batches.
+
+    Raises:
+        ScenarioError: a count past its limit, or more memory than the limit.
+    """
+    REPLICATIONS.check(replications, "--replications")
+    REPLICATIONS.check(settings.held_out, "--held-out")
+    members = settings.ensemble.members if settings.ensemble else 1
+    worlds = min(WORLD_CACHE, replications * members)
+    per_process = replications_bytes(spec, 2, replications, 1) + worlds_bytes(spec, worlds)
+    return check_parallel(per_process, jobs, describe(spec, replications, jobs))
 
 
 def _fingerprint(spec: Scenario, settings: SearchSettings) -> str:

@@ -1,8 +1,8 @@
-"""The results folder of an optimization, every file written atomically.
+"""The results folder of an optimization, written whole (:class:`~sim.runs.outputs.ResultsFolder`).
 
 ``trials.parquet``, ``best_scenario.yaml``, ``history.png``,
 ``importances.png``, ``pareto.png``, ``summary.json`` and, last,
-``manifest.json`` (a folder with a manifest is complete).
+``manifest.json`` with every file's SHA-256, in a hidden sibling renamed into place.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from optimize.search.result import OptimizeResult
+from sim.runs.outputs import ResultsFolder
 from sim.runs.store import atomic_write, manifest, write_json, write_parquet
 
 
@@ -28,28 +29,33 @@ def write_figure(path: Path, figure: Any) -> None:
     atomic_write(path, lambda temp: temp.write_bytes(buffer.getvalue()))
 
 
-def save_result(result: OptimizeResult, out: Path, argv: list[str] | None = None) -> Path | None:
-    """Write the results folder; returns the best scenario's path (``None`` without one)."""
+def save_result(
+    result: OptimizeResult, out: Path, argv: list[str] | None = None, overwrite: bool = False
+) -> Path | None:
+    """Write the results folder; returns the best scenario's path (``None`` without one).
+
+    Raises:
+        BadInput: ``out`` exists (without ``overwrite``) or cannot be written.
+    """
     # matplotlib loads here, not when the command line starts
     from optimize.search.figures import history_figure, importance_figure, pareto_figure
 
     frame = result.trials_frame()
-    write_parquet(out / "trials.parquet", frame)
-    best_path = None
-    text = result.best_scenario_yaml()
-    if text is not None:
-        best_path = out / "best_scenario.yaml"
-        write_text(best_path, text)
-    maximize = result.study.directions[0].name == "MAXIMIZE"
-    x = result.settings.versus or "incremental_cost"
-    write_figure(out / "history.png", history_figure(frame, result.objective_names[0], maximize))
-    write_figure(out / "importances.png", importance_figure(result.importances()))
-    write_figure(out / "pareto.png", pareto_figure(frame, x))
-    shown = str(best_path) if best_path else None
-    write_json(out / "summary.json", result.summary_json(shown))
-    record = manifest("optimize", [result.scenario], result.seed, len(result.replication_ids), argv)
-    write_json(
-        out / "manifest.json",
-        record | {"study": result.study.study_name, "storage": result.storage},
-    )
+    with ResultsFolder(out, overwrite) as folder:
+        write_parquet(folder.path / "trials.parquet", frame)
+        text = result.best_scenario_yaml()
+        best_path = None if text is None else Path(out) / "best_scenario.yaml"
+        if text is not None:
+            write_text(folder.path / "best_scenario.yaml", text)
+        maximize = result.study.directions[0].name == "MAXIMIZE"
+        x = result.settings.versus or "incremental_cost"
+        objective = result.objective_names[0]
+        write_figure(folder.path / "history.png", history_figure(frame, objective, maximize))
+        write_figure(folder.path / "importances.png", importance_figure(result.importances()))
+        write_figure(folder.path / "pareto.png", pareto_figure(frame, x))
+        shown = str(best_path) if best_path else None
+        write_json(folder.path / "summary.json", result.summary_json(shown))
+        replications = len(result.replication_ids)
+        record = manifest("optimize", [result.scenario], result.seed, replications, argv)
+        folder.commit(record | {"study": result.study.study_name, "storage": result.storage})
     return best_path

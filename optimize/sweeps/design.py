@@ -31,15 +31,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
 from scipy.stats import qmc
 
 from optimize.choices import DESIGNS
+from sim.limits import SWEEP_POINTS
 from sim.scenario.loading import ScenarioError, apply_override, validate_scenario
+from sim.scenario.reading import yaml_value
 from sim.scenario.schema import Scenario
 
-#: Largest grid accepted: beyond it a sampled design covers the space better.
-MAX_GRID_POINTS = 1_000_000
 #: A parameter as the API accepts it: ``"path=spec"``, or ``path -> spec or levels``.
 ParamsLike = Sequence["str | Param"] | Mapping[str, "str | Sequence[Any]"]
 
@@ -130,11 +129,8 @@ def integer_field(raw: Mapping[str, Any], path: str) -> bool:
 
 
 def _number(text: str, param: str, path: str) -> float:
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    value = yaml_value(text, param)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ScenarioError(param, path, f"expected a number in lo:hi or lo:hi:n, got {text!r}")
     return float(value)
 
@@ -200,6 +196,7 @@ def parse_param(text: str, raw: Mapping[str, Any], source: str | None = None) ->
             count = 0
         if count < 2:
             raise ScenarioError(source, path, f"expected n >= 2 in lo:hi:n, got {parts[2]!r}")
+        SWEEP_POINTS.check(count, source)
         grid = [_clean(v) for v in np.linspace(low, high, count)]
         if integer:
             grid = [float(round(v)) for v in grid]
@@ -210,7 +207,7 @@ def parse_param(text: str, raw: Mapping[str, Any], source: str | None = None) ->
         return Param(path, _levels(grid, source, path, integer), None, None, integer, source)
     if len(parts) > 3:
         raise ScenarioError(source, path, f"expected lo:hi or lo:hi:n, got {spec!r}")
-    items = [yaml.safe_load(item) if item.strip() else None for item in spec.split(",")]
+    items = [yaml_value(item, source) if item.strip() else None for item in spec.split(",")]
     if any(item is None for item in items):
         raise ScenarioError(source, path, f"expected comma-separated values, got {spec!r}")
     return Param(path, _levels(items, source, path, integer), None, None, integer, source)
@@ -297,14 +294,7 @@ def grid_design(params: Sequence[Param]) -> Design:
                 param.path,
                 "a grid needs levels (v1,v2,... or lo:hi:n); lo:hi needs --design lhs or sobol",
             )
-    size = math.prod(len(p.levels or ()) for p in params)
-    if size > MAX_GRID_POINTS:
-        raise ScenarioError(
-            "--param",
-            "",
-            f"a grid of {size:,} points; expected at most {MAX_GRID_POINTS:,} "
-            "(use --design lhs or sobol with --samples)",
-        )
+    SWEEP_POINTS.check(math.prod(len(p.levels or ()) for p in params), "--param (a grid)")
     combos = list(itertools.product(*(p.levels or () for p in params)))
     return Design("grid", tuple(params), _table(params, list(zip(*combos, strict=True))))
 
@@ -324,6 +314,7 @@ def sampled_design(
     """
     if samples < 1:
         raise ScenarioError("--samples", "", f"expected at least 1 sample, got {samples}")
+    SWEEP_POINTS.check(samples, "--samples")
     d = len(params)
     engine = qmc.LatinHypercube(d, rng=seed) if kind == "lhs" else qmc.Sobol(d, rng=seed)
     with warnings.catch_warnings():

@@ -35,7 +35,9 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from optimize.sweeps.design import Param, check_params, make_range, parse_param, unit_design
+from optimize.sweeps.store import SweepStore
 from optimize.sweeps.sweep import SweepResult, resolve, run_design
+from sim.limits import SWEEP_POINTS
 from sim.runs.store import write_parquet
 from sim.scenario.loading import ScenarioError, field_path
 from sim.scenario.schema import Scenario
@@ -261,6 +263,8 @@ def sensitivity(
     grid = section.levels if levels is None else levels
     if grid < 2 or grid % 2:
         raise ScenarioError("--levels", "", f"expected an even number >= 2, got {grid}")
+    runs = count * (len(chosen) + (2 if how == "sobol" else 1))
+    SWEEP_POINTS.check(runs, f"--samples {count} ({how}: {runs:,} points)")
     root = spec.seed if seed is None else seed
     problem = {
         "num_vars": len(chosen),
@@ -285,4 +289,5 @@ def sensitivity(
         from optimize.sweeps.sensitivity_plot import plot_indices
 
         picture = plot_indices(indices, how, spec.name, run.out / "sensitivity.png")
+    SweepStore(run.out).seal()
     return SensitivityResult(how, count, grid if how == "morris" else None, indices, run, picture)

@@ -44,8 +44,11 @@ from optimize.sweeps.design import (
     parse_params,
     point_scenario,
 )
-from optimize.sweeps.runner import PointTask, run_tasks
+from optimize.sweeps.runner import MAX_CHUNK, PointTask, run_tasks
 from optimize.sweeps.store import SweepStore, config_hash
+from sim.limits import REPLICATIONS, SWEEP_POINTS
+from sim.runs.footprint import check_parallel, describe, replications_bytes
+from sim.runs.outputs import folder_label
 from sim.runs.results import METRICS
 from sim.runs.store import manifest
 from sim.scenario.loading import load_scenario
@@ -168,6 +171,7 @@ def run_design(
     progress: bool = False,
     argv: list[str] | None = None,
     label: str = "sweep",
+    overwrite: bool = False,
 ) -> SweepResult:
     """Run (or resume) every point of ``design`` into a results folder.
 
@@ -189,13 +193,24 @@ def run_design(
         progress: progress bar on stderr.
         argv: the command line, recorded in the manifest.
         label: what the folder holds (``sweep``, ``sensitivity``).
+        overwrite: replace the results folder at ``out`` (even this sweep's: start over).
+
+    Raises:
+        ScenarioError: more points or replications than the limits; with local
+            processes, more jobs than cores or more memory than available.
     """
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
-    if jobs == 0 or jobs < -1:
-        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    SWEEP_POINTS.check(len(design), "--param")
+    REPLICATIONS.check(replications, "--replications")
+    if scheduler is None:  # local processes: loky, or a Dask LocalCluster of --jobs workers
+        arms = 1 + min(chunk_size or MAX_CHUNK, len(design))  # a chunk of points shares a pass
+        per_process = replications_bytes(scenario, arms, replications, 1)
+        jobs = check_parallel(per_process, jobs, describe(scenario, replications, jobs))
+    elif jobs == 0 or jobs < -1:
+        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
     scenario = scenario.model_copy(update={"replications": replications, "seed": seed})
     config = {
         "scenario": scenario.model_dump(mode="json"),
@@ -204,7 +219,7 @@ def run_design(
         "seed": seed,
     }
     digest = config_hash(config, design.table)
-    default = Path("results") / f"{scenario.name}-{label}-{digest[:10]}"
+    default = Path("results") / f"{folder_label(scenario.name)}-{label}-{digest[:10]}"
     folder = Path(out) if out is not None else default
     store = SweepStore(folder)
     provenance = manifest(label, [scenario], seed, replications, argv) | {
@@ -213,7 +228,7 @@ def run_design(
         "params": config["params"],
         "points": len(design),
     }
-    done = store.open(provenance, design.table)
+    done = store.open(provenance, design.table, overwrite)
     missing = [int(p) for p in design.table["point"] if int(p) not in done]
     start = time.perf_counter()
     run_tasks(

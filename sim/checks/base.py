@@ -26,6 +26,9 @@ from sim.checks.figures import Check, Figure
 from sim.engine.accounting import MEAN_SERIES, SERIES
 from sim.engine.model import PartnerProgramModel
 from sim.levers.base import Component
+from sim.limits import PARTNERS, REPLICATIONS, check_memory
+from sim.runs import footprint
+from sim.runs.footprint import CHECK_PARTNER_BYTES, PROCESS_BYTES
 from sim.runs.stats import mean_ci
 from sim.scenario.calendar import QUARTER
 from sim.scenario.loading import validate_scenario
@@ -126,6 +129,22 @@ class Setup:
     batch: int = 4
     most: int = 24
     years: int = 2
+
+    def __post_init__(self) -> None:
+        """Refuse a world or a number of replications past the limits, or past the memory.
+
+        A batch of replications runs at once, each world once per program,
+        every partner's weekly outcomes recorded over ``years`` years.
+
+        Raises:
+            ScenarioError: more partners or replications than the limits, or
+                more memory than the machine has.
+        """
+        people = footprint.partners(self.scenario)
+        PARTNERS.check(people, "--partners")
+        REPLICATIONS.check(self.most, "--max-replications")
+        needed = PROCESS_BYTES + people * self.batch * self.years * CHECK_PARTNER_BYTES
+        check_memory(needed, f"validate ({people:,} partners, {self.batch} replications at once)")
 
     @classmethod
     def default(cls, partners: int = 600, seed: int = 0, **options: Any) -> Setup:

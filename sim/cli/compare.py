@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.options import EXIT_OK, add_run_options, emit, run_options
+from sim.cli.options import EXIT_OK, add_run_options, emit, out_folder, run_options
 
 
 def register(commands: Any) -> None:
@@ -33,13 +33,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.report.tables import compare_table
     from sim.runs.api import compare_scenarios
     from sim.runs.folders import save_compare
-    from sim.runs.store import default_out_dir
     from sim.scenario.loading import load_scenario
 
     scenarios = [load_scenario(path, args.overrides) for path in args.scenarios]
     sources = [str(path) for path in args.scenarios]
+    out = out_folder(args, "compare")
     results = compare_scenarios(scenarios, sources=sources, **run_options(args))
-    out = args.out or default_out_dir("compare")
-    save_compare(results, out, sys.argv)
+    save_compare(results, out, sys.argv, args.overwrite)
     emit(args, results.to_json(), compare_table(results), out)
     return EXIT_OK

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from sim.cli.options import EXIT_OK, emit
+from sim.cli.options import EXIT_OK, emit, out_folder
 from sim.cli.pilot import add_pilot_options, pilot_options
 
 
@@ -27,17 +27,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     # Imported here, so that the command line starts without the pilot machinery.
     from sim.pilot.matrix import run_matrix
     from sim.report.pilot_tables import matrix_table
-    from sim.runs.store import default_out_dir, manifest, write_json, write_tables
+    from sim.runs.outputs import ResultsFolder
+    from sim.runs.store import manifest, write_json, write_tables
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
+    out = out_folder(args, f"{scenario.name}-matrix")
     results = run_matrix(scenario, simulations=args.simulations or 1, **pilot_options(args))
-    out = args.out or default_out_dir(f"{scenario.name}-matrix")
-    write_tables(out, effects=results.effects, cells=results.cells)
-    write_json(out / "summary.json", results.to_json())
-    write_json(
-        out / "manifest.json",
-        manifest("matrix", [scenario], results.design.plan.seed, results.simulations, sys.argv),
-    )
+    seed = results.design.plan.seed
+    with ResultsFolder(out, args.overwrite) as folder:
+        write_tables(folder.path, effects=results.effects, cells=results.cells)
+        write_json(folder.path / "summary.json", results.to_json())
+        folder.commit(manifest("matrix", [scenario], seed, results.simulations, sys.argv))
     emit(args, results.to_json(), matrix_table(results), out)
     return EXIT_OK

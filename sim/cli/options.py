@@ -2,7 +2,10 @@
 
 A subcommand is a module (``sim.cli.run``, ``optimize.cli.sweep``, ...) with
 a ``register(commands)`` function that adds its parser and a ``handler(args)
--> exit code``; ``partnerlab_cli`` lists them.
+-> exit code``; ``partnerlab_cli`` lists them. Options are checked when they
+are parsed (integers within their range, at most 10^12), the size of the job
+against its limits (:mod:`sim.limits`) and the output folder for writing
+(:func:`out_folder`), all before any work.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any, NoReturn
 from sim.errors import BadInput
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+#: The largest integer an option takes (as for every number in a scenario).
+MAX_INTEGER = 10**12
 
 
 class Parser(argparse.ArgumentParser):
@@ -27,13 +32,17 @@ class Parser(argparse.ArgumentParser):
 
 
 def integer(minimum: int, allow_all: bool = False) -> Callable[[str], int]:
-    """An argparse type: an integer >= ``minimum`` (or -1 for "all" when allowed)."""
+    """An argparse type: an integer from ``minimum`` to 10^12 (or -1 for "all" when allowed)."""
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text) if len(text) <= 20 else None
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+            value = None
+        if value is None:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text[:40]!r}")
+        if value > MAX_INTEGER:
+            raise argparse.ArgumentTypeError(f"expected an integer <= 10^12, got {text}")
         if value < minimum and not (allow_all and value == -1):
             extra = ", or -1 for all cores" if allow_all else ""
             raise argparse.ArgumentTypeError(
@@ -69,7 +78,17 @@ def add_worker_options(
     )
     parser.add_argument("--jobs", type=integer(1, allow_all=True), default=1, help=jobs_help)
     parser.add_argument("--out", type=Path, help=out_help)
+    add_overwrite_option(parser)
     add_scenario_options(parser)
+
+
+def add_overwrite_option(parser: argparse.ArgumentParser, what: str = "results folder") -> None:
+    """``--overwrite``: replace an existing ``--out`` (refused without it)."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"replace an existing {what} given by --out (refused without it)",
+    )
 
 
 def add_run_options(parser: argparse.ArgumentParser, **helps: str) -> None:
@@ -88,6 +107,19 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "jobs": args.jobs,
         "progress": not args.no_progress,
     }
+
+
+def out_folder(args: argparse.Namespace, label: str) -> Path:
+    """The results folder (``--out``, else ``results/<label>-<timestamp>``), checked for writing.
+
+    Raises:
+        BadInput: see :func:`sim.runs.outputs.check_out`.
+    """
+    from sim.runs.outputs import check_out, default_out_dir
+
+    out: Path = args.out or default_out_dir(label)
+    check_out(out, args.overwrite)
+    return out
 
 
 def emit(args: argparse.Namespace, data: dict[str, Any], table: str, out: Path | None) -> None:

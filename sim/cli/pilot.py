@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.options import EXIT_OK, add_worker_options, emit, integer
+from sim.cli.options import EXIT_OK, add_worker_options, emit, integer, out_folder
 
 
 def register(commands: Any) -> None:
@@ -55,22 +55,23 @@ def cmd_pilot(args: argparse.Namespace) -> int:
     # Imported here, so that the command line starts without the pilot machinery.
     from sim.pilot.planning import run_pilot
     from sim.report.pilot_tables import pilot_table
-    from sim.runs.store import default_out_dir, manifest, write_json, write_tables
+    from sim.runs.outputs import ResultsFolder
+    from sim.runs.store import manifest, write_json, write_tables
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
+    out = out_folder(args, f"{scenario.name}-pilot")
     results = run_pilot(
         scenario, simulations=args.simulations, planning=not args.no_plan, **pilot_options(args)
     )
-    out = args.out or default_out_dir(f"{scenario.name}-pilot")
     tables = {"pilots": results.pilots}
     if results.curve is not None:
         tables["power"] = results.curve
-    write_tables(out, **tables)
-    write_json(out / "summary.json", results.to_json() | {"checks": results.checks})
-    write_json(
-        out / "manifest.json",
-        manifest("pilot", [scenario], results.plan.seed, results.simulations, sys.argv),
-    )
+    with ResultsFolder(out, args.overwrite) as folder:
+        write_tables(folder.path, **tables)
+        write_json(folder.path / "summary.json", results.to_json() | {"checks": results.checks})
+        folder.commit(
+            manifest("pilot", [scenario], results.plan.seed, results.simulations, sys.argv)
+        )
     emit(args, results.to_json(), pilot_table(results), out)
     return EXIT_OK

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.options import EXIT_OK, add_run_options, emit, run_options
+from sim.cli.options import EXIT_OK, add_run_options, emit, out_folder, run_options
 
 
 def register(commands: Any) -> None:
@@ -29,13 +29,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.report.tables import run_table
     from sim.runs.api import run_scenario
     from sim.runs.folders import save_run
-    from sim.runs.store import default_out_dir
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
+    out = out_folder(args, scenario.name)
     results = run_scenario(scenario, **run_options(args))
-    out = args.out or default_out_dir(scenario.name)
-    save_run(results, out, sys.argv)
+    save_run(results, out, sys.argv, args.overwrite)
     if args.report:
         from sim.report.html import write_report  # matplotlib loads only when asked
 

@@ -19,7 +19,9 @@ from sim.levers.base import BoolArray, FloatArray, per_archetype
 from sim.levers.period_reward import PeriodReward
 from sim.levers.schedule import ALL, Rows, Schedule, ladder, threshold_pull
 from sim.scenario.fields import (
+    MAX_ITEMS,
     SUBFIELD,
+    Name,
     PerArchetype,
     Rate,
     Strict,
@@ -33,7 +35,7 @@ from sim.world.world import World
 class Tier(Strict):
     """One rung of a rebate ladder: from ``threshold`` of the period measure up, ``rate``."""
 
-    name: str = Field(description="tier name, e.g. silver")
+    name: Name = Field(description="tier name, e.g. silver")
     threshold: PerArchetype = Field(
         description="period measure at which the tier starts ($ or points); per archetype"
     )
@@ -63,7 +65,9 @@ class TieredRebate(Measured):
         description="marginal: each rate on the revenue within its tier; "
         "retroactive: the reached tier's rate on all revenue of the period",
     )
-    tiers: list[Tier] = Field(min_length=1, description="tiers, lowest threshold first")
+    tiers: list[Tier] = Field(
+        min_length=1, max_length=MAX_ITEMS, description="tiers, lowest threshold first"
+    )
     cap: PerArchetype | None = Field(None, description="most paid to one partner per period, $")
 
     _check_cap = field_validator("cap")(per_archetype_names)

@@ -21,7 +21,14 @@ from sim.levers.period import PeriodMeasure, disappointment, relative_gap, typic
 from sim.levers.roles import MdfAccrual
 from sim.levers.schedule import ALL, Rows, threshold_pull
 from sim.scenario.calendar import QUARTER
-from sim.scenario.fields import PerArchetype, Rate, Strict, per_archetype_names
+from sim.scenario.fields import (
+    MAX_ITEMS,
+    Name,
+    PerArchetype,
+    Rate,
+    Strict,
+    per_archetype_names,
+)
 from sim.scenario.program import Measured, check_increasing, missing_thresholds
 from sim.scenario.registry import component
 from sim.world.world import World
@@ -30,7 +37,7 @@ from sim.world.world import World
 class StatusTier(Strict):
     """A partner tier and what holding it gives during the next period."""
 
-    name: str = Field(description="tier name, e.g. gold")
+    name: Name = Field(description="tier name, e.g. gold")
     threshold: PerArchetype = Field(description="period measure that earns the tier")
     rebate_rate: Rate = Field(0.0, description="rebate on revenue while holding the tier")
     mdf_rate: Rate = Field(0.0, description="MDF accrual on revenue while holding the tier")
@@ -62,7 +69,9 @@ class TierStatus(Measured):
     }
 
     type: Literal["tier_status"]
-    tiers: list[StatusTier] = Field(min_length=1, description="tiers, lowest threshold first")
+    tiers: list[StatusTier] = Field(
+        min_length=1, max_length=MAX_ITEMS, description="tiers, lowest threshold first"
+    )
     grace_periods: NonNegativeInt = Field(
         1, description="periods below a tier's threshold before demotion (one tier at a time)"
     )

@@ -36,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.engine.model import PartnerProgramModel
+from sim.limits import REPLICATIONS
 from sim.pilot.assignment import segment_codes
 from sim.pilot.estimators import holm, ols
 from sim.pilot.matrix_design import (
@@ -50,6 +51,7 @@ from sim.pilot.parallel import parallel
 from sim.pilot.plan import PilotInputError, PilotPlan
 from sim.pilot.spec import blamer, pilot_spec
 from sim.pilot.worlds import PilotWorld, draw_pilot, pilot_world, potential_outcomes
+from sim.runs.footprint import PILOT_PARTNER_BYTES, check_parallel, describe, per_partner_bytes
 from sim.scenario.loading import ScenarioError, load_scenario
 from sim.scenario.schema import Scenario
 
@@ -191,7 +193,8 @@ class MatrixResults:
         """One term's ``value`` by segment as a table (rows: first segment field).
 
         With segments ``[archetype, size_band]`` this is archetype x size band,
-        ready for ``seaborn.heatmap``.
+        ready for ``seaborn.heatmap``. Empty when no segment had partners enough
+        to estimate the term.
         """
         fields = self.design.matrix.segments
         rows = self.effects[
@@ -199,6 +202,8 @@ class MatrixResults:
             & (self.effects["segment"] != OVERALL)
             & (self.effects["replication"] == replication)
         ]
+        if rows.empty:
+            return pd.DataFrame()
         parts = rows["segment"].str.split("/", expand=True)
         frame = rows.assign(**{f: parts[i] for i, f in enumerate(fields)})
         if len(fields) == 1:
@@ -274,6 +279,7 @@ def run_matrix(
     """
     if simulations < 1:
         raise ValueError(f"simulations must be at least 1, got {simulations}")
+    REPLICATIONS.check(simulations, "--simulations")
     if not isinstance(scenario, Scenario):
         source = source or str(scenario)
         scenario = load_scenario(scenario, overrides)
@@ -281,6 +287,8 @@ def run_matrix(
     spec = pilot_spec(scenario, source, overrides, partners=partners, weeks=weeks)
     if spec.matrix is None:
         raise ScenarioError(source, "pilot.matrix", "required field is missing")
+    what = describe(scenario, simulations, jobs, "simulated experiments")
+    jobs = check_parallel(per_partner_bytes(scenario, PILOT_PARTNER_BYTES), jobs, what)
     plan = PilotPlan(scenario, spec, scenario.seed if seed is None else seed)
     cells = build_cells(scenario, spec.matrix, blamer(source, overrides))
     run = run_cells(cells, spec.matrix)

@@ -27,10 +27,12 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from sim.limits import REPLICATIONS
 from sim.pilot.estimators import interim_alphas, mde
 from sim.pilot.plan import PilotInputError, PilotPlan
 from sim.pilot.simulated import planning_grid, planning_simulations, simulate, size_label
 from sim.pilot.spec import pilot_spec
+from sim.runs.footprint import PILOT_PARTNER_BYTES, check_parallel, describe, per_partner_bytes
 from sim.scenario.loading import ScenarioError, load_scenario
 from sim.scenario.schema import Scenario
 
@@ -297,8 +299,8 @@ def run_pilot(
     Raises:
         ScenarioError: the ``pilot:`` section is invalid or does not fit the worlds.
     """
-    if jobs == 0 or jobs < -1:
-        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
+    if simulations is not None:
+        REPLICATIONS.check(simulations, "--simulations")
     if not isinstance(scenario, Scenario):
         source = source or str(scenario)
         scenario = load_scenario(scenario, overrides)
@@ -306,6 +308,8 @@ def run_pilot(
     spec = pilot_spec(
         scenario, source, overrides, partners=partners, weeks=weeks, simulations=simulations
     )
+    what = describe(scenario, spec.simulations, jobs, "simulated pilots")
+    jobs = check_parallel(per_partner_bytes(scenario, PILOT_PARTNER_BYTES), jobs, what)
     plan = PilotPlan(scenario, spec, scenario.seed if seed is None else seed)
     planning = planning and spec.planning is not None
     try:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from sim.scenario.calendar import QUARTER
-from sim.scenario.fields import Strict
+from sim.scenario.fields import MAX_ITEMS, Strict
 from sim.scenario.loading import ScenarioError, field_path, parse_override
 from sim.scenario.program import Program
 from sim.scenario.schema import Scenario
@@ -81,13 +81,17 @@ class Planning(Strict):
     """The grid of pilot sizes and durations over which power is simulated."""
 
     shares: list[Share] | None = Field(
-        None, description="pilot sizes as shares of the eligible partners (default 0.1 ... 1)"
+        None,
+        max_length=MAX_ITEMS,
+        description="pilot sizes as shares of the eligible partners (default 0.1 ... 1)",
     )
     partners: list[Annotated[int, Field(ge=4)]] | None = Field(
-        None, description="pilot sizes as partner counts (instead of shares)"
+        None, max_length=MAX_ITEMS, description="pilot sizes as partner counts (instead of shares)"
     )
     weeks: list[Annotated[int, Field(ge=2, le=MAX_WEEKS)]] | None = Field(
-        None, description="pilot durations in weeks (default: 1, 2 and 3 times the pilot weeks)"
+        None,
+        max_length=MAX_ITEMS,
+        description="pilot durations in weeks (default: 1, 2 and 3 times the pilot weeks)",
     )
     simulations: Annotated[int, Field(ge=2)] | None = Field(
         None, description="simulated pilots per grid point (default: min(simulations, 200))"
@@ -172,7 +176,10 @@ class PilotSpec(Strict):
     )
     assignment: Assignment = Field(default_factory=Assignment)
     arms: list[Program] | None = Field(
-        None, min_length=1, description="the designs tested against the baseline (default: design)"
+        None,
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description="the designs tested against the baseline (default: design)",
     )
     weeks: Annotated[int, Field(ge=2, le=MAX_WEEKS)] = Field(
         QUARTER, description="pilot duration in weeks"

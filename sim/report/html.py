@@ -6,6 +6,11 @@ the kind of result (``manifest.json`` ``kind``: run, compare, optimize, sweep,
 pilot) and the resolved scenario exactly as it ran. Optimization folders
 already hold their figures as PNG (drawn by :mod:`optimize.search.figures`); the
 report embeds those files, so ``sim`` does not import ``optimize``.
+
+The folder is checked first (:func:`sim.runs.store.verify_folder`): every file
+must match its SHA-256 in the manifest. Every value put in the HTML goes
+through :func:`escaped`, so names, descriptions and parameter values that hold
+markup show as text.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from matplotlib.figure import Figure
 
 from sim.errors import BadInput
 from sim.report import plots
+from sim.runs.outputs import check_file_out
 from sim.runs.results import METRIC_INFO, METRICS, CompareResults, RunResults
-from sim.runs.store import atomic_write
+from sim.runs.store import MANIFEST, atomic_write, verify_folder
 from sim.scenario.loading import validate_scenario
 from sim.scenario.schema import Scenario
 
@@ -42,6 +48,11 @@ figure { margin: 1.5em 0; } figcaption { color: #555; font-size: 0.9em; }
 img { max-width: 100%; } pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 .headline { font-size: 1.3em; } .note { color: #555; }
 """
+
+
+def escaped(value: Any) -> str:
+    """Any value as HTML text: ``<``, ``>``, ``&`` and quotes escaped."""
+    return html.escape(str(value))
 
 
 def png(figure: Figure) -> bytes:
@@ -71,29 +82,53 @@ def estimate(data: dict[str, float | None], unit: str = "$") -> str:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise BadInput(f"{path}: missing; expected a finished results folder") from error
-    except json.JSONDecodeError as error:
-        raise BadInput(f"{path}: not valid JSON ({error.msg}); expected a results file") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadInput(f"{path}: not valid JSON; expected a results file") from error
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: a JSON {type(data).__name__}; expected a JSON object")
+    return data
 
 
 def _read_parquet(folder: Path, name: str) -> pd.DataFrame:
     path = folder / f"{name}.parquet"
     if not path.exists():
         raise BadInput(f"{path}: missing; expected a finished results folder")
-    return pd.read_parquet(path)
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        raise BadInput(f"{path}: not a readable parquet table ({reason})") from None
 
 
 def _scenarios(manifest: dict[str, Any], folder: Path) -> list[Scenario]:
-    return [validate_scenario(raw, str(folder / "manifest.json")) for raw in manifest["scenarios"]]
+    return [validate_scenario(raw, str(folder / MANIFEST)) for raw in manifest["scenarios"]]
+
+
+def _check_manifest(manifest: dict[str, Any], folder: Path) -> str:
+    """The manifest's kind, once its fields have the types the report reads."""
+    path = folder / MANIFEST
+    kind = manifest.get("kind")
+    if kind not in SECTIONS:
+        raise BadInput(f"{path}: kind {str(kind)[:40]!r}; expected one of {', '.join(KINDS)}")
+    scenarios = manifest.get("scenarios")
+    if not isinstance(scenarios, list) or not scenarios:
+        raise BadInput(f"{path}: scenarios: expected a list of the scenarios that ran")
+    if not all(isinstance(s, dict) for s in scenarios):
+        raise BadInput(f"{path}: scenarios: expected each scenario as a JSON object")
+    for field in ("seed", "replications"):
+        if isinstance(manifest.get(field), bool) or not isinstance(manifest.get(field), int):
+            raise BadInput(f"{path}: {field}: expected an integer")
+    return str(kind)
 
 
 def _metrics_table(rows: list[tuple[str, dict[str, Any]]]) -> str:
     """One row per design, one column per metric (mean and CI)."""
-    head = "".join(f"<th>{html.escape(_metric_label(m))}</th>" for m in METRICS)
+    head = "".join(f"<th>{escaped(_metric_label(m))}</th>" for m in METRICS)
     body = "".join(
-        f"<tr><td>{html.escape(name)}</td>"
+        f"<tr><td>{escaped(name)}</td>"
         + "".join(f"<td>{estimate(data[m], METRIC_INFO[m][1])}</td>" for m in METRICS)
         + "</tr>"
         for name, data in rows
@@ -121,10 +156,11 @@ def _run(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Shown]]:
         else pd.DataFrame(),
     )
     text = (
-        f"<p class='headline'>Net lift of <b>{html.escape(scenario.design.name)}</b> over "
-        f"<b>{html.escape(scenario.baseline.name)}</b>: "
-        f"<b>{estimate(summary['net_lift'])}</b> over {summary['horizon_weeks']} weeks, "
-        f"{summary['partners']} partners, {summary['replications']} paired replications.</p>"
+        f"<p class='headline'>Net lift of <b>{escaped(scenario.design.name)}</b> over "
+        f"<b>{escaped(scenario.baseline.name)}</b>: "
+        f"<b>{estimate(summary['net_lift'])}</b> over {escaped(summary['horizon_weeks'])} weeks, "
+        f"{escaped(summary['partners'])} partners, {escaped(summary['replications'])} paired "
+        "replications.</p>"
         + _metrics_table([(scenario.design.name, summary)])
         + "<h3>By archetype</h3>"
         + _metrics_table(list(summary["by_archetype"].items()))
@@ -168,14 +204,15 @@ def _compare(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Show
     )
     best = summary["designs"][0]
     text = (
-        f"<p class='headline'>Best design by net lift: <b>{html.escape(best['design'])}</b>, "
-        f"<b>{estimate(best['net_lift'])}</b> against {html.escape(summary['baseline'])} "
-        f"({summary['replications']} paired replications, {summary['partners']} partners).</p>"
+        f"<p class='headline'>Best design by net lift: <b>{escaped(best['design'])}</b>, "
+        f"<b>{estimate(best['net_lift'])}</b> against {escaped(summary['baseline'])} "
+        f"({escaped(summary['replications'])} paired replications, {escaped(summary['partners'])} "
+        "partners).</p>"
         + _metrics_table([(f"#{d['rank']} {d['design']}", d) for d in summary["designs"]])
         + "<p class='note'>Paired differences in net lift between designs (same worlds):</p>"
         + "<table><tr><th>Design</th><th>Versus</th><th>Net lift difference ($)</th></tr>"
         + "".join(
-            f"<tr><td>{html.escape(d['design'])}</td><td>{html.escape(d['versus'])}</td>"
+            f"<tr><td>{escaped(d['design'])}</td><td>{escaped(d['versus'])}</td>"
             f"<td>{estimate(d['net_lift_difference'])}</td></tr>"
             for d in summary["differences"]
         )
@@ -201,13 +238,13 @@ def _optimize(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Sho
     summary = _read_json(folder / "summary.json")
     held = summary["held_out"]["net_lift"]
     params = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+        f"<tr><td>{escaped(k)}</td><td>{escaped(v)}</td></tr>"
         for k, v in (summary["best_params"] or {}).items()
     )
     text = (
         f"<p class='headline'>Best design's net lift on held-out worlds: "
         f"<b>{estimate(held) if held else 'n/a (no feasible design)'}</b> "
-        f"({summary['n_trials']} trials; in-sample best {money(summary['best_value'])}, "
+        f"({escaped(summary['n_trials'])} trials; in-sample best {money(summary['best_value'])}, "
         "optimistic because it was selected on those worlds).</p>"
         f"<table><tr><th>Parameter</th><th>Best value</th></tr>{params}</table>"
     )
@@ -224,11 +261,11 @@ def _sweep(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Shown]
     points = _read_parquet(folder, "points")
     params = [c for c in _read_parquet(folder, "design").columns if c != "point"]
     best = points.loc[cast(Any, points["net_lift"].idxmax())]
-    setting = ", ".join(f"{p} = {best[p]}" for p in params)
+    setting = escaped(", ".join(f"{p} = {best[p]}" for p in params))
     text = (
         f"<p class='headline'>Best of {len(points)} points by mean net lift: <b>{setting}</b>, "
         f"net lift <b>{money(best['net_lift'])}</b> [95% CI {money(best['net_lift_ci_low'])} "
-        f"to {money(best['net_lift_ci_high'])}] ({manifest['replications']} replications "
+        f"to {money(best['net_lift_ci_high'])}] ({escaped(manifest['replications'])} replications "
         "per point; the best of many points is optimistic).</p>"
     )
     shown = iter(
@@ -241,15 +278,17 @@ def _pilot(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Shown]
     summary = _read_json(folder / "summary.json")
     chosen = summary.get("recommended")
     advice = (
-        f"recommended pilot: <b>{chosen['partners']} partners for {chosen['weeks']} weeks</b> "
+        f"recommended pilot: <b>{escaped(chosen['partners'])} partners for "
+        f"{escaped(chosen['weeks'])} weeks</b> "
         f"(simulated power {chosen['power']:.0%})"
         if chosen and chosen.get("partners")
         else "no recommended size (no planning grid, or no grid point reached the target power)"
     )
     text = (
-        f"<p class='headline'>Pilot of {summary['weeks']} weeks, {summary['partners']:.0f} "
-        f"partners: minimum detectable effect <b>{money(summary['mde'])}</b> per treated "
-        f"partner (true effect {money(summary['true_effect'])}); {advice}.</p>"
+        f"<p class='headline'>Pilot of {escaped(summary['weeks'])} weeks, "
+        f"{summary['partners']:.0f} partners: minimum detectable effect "
+        f"<b>{money(summary['mde'])}</b> per treated partner "
+        f"(true effect {money(summary['true_effect'])}); {advice}.</p>"
     )
     target = float((manifest["scenarios"][0].get("pilot") or {}).get("power", 0.8))
     curve_path = folder / "power.parquet"
@@ -282,42 +321,49 @@ def build_report(folder: Path) -> str:
         BadInput: the folder is not a finished results folder of a known kind.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise BadInput(f"{folder}: not a folder; expected a results folder with manifest.json")
-    manifest = _read_json(folder / "manifest.json")
-    kind = manifest.get("kind")
-    if kind not in SECTIONS:
-        raise BadInput(
-            f"{folder / 'manifest.json'}: kind {kind!r}; expected one of {', '.join(KINDS)}"
-        )
-    text, shown = SECTIONS[kind](folder, manifest)
+    manifest = verify_folder(folder)
+    kind = _check_manifest(manifest, folder)
+    headline, shown = SECTIONS[kind](folder, manifest)
     figures = "".join(
-        f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,"
-        f"{base64.b64encode(data).decode('ascii')}'><figcaption>{html.escape(caption)}"
+        f"<figure><img alt='{escaped(caption)}' src='data:image/png;base64,"
+        f"{base64.b64encode(data).decode('ascii')}'><figcaption>{escaped(caption)}"
         "</figcaption></figure>"
         for caption, data in shown
     )
-    names = ", ".join(s["name"] for s in manifest["scenarios"])
+    names = ", ".join(str(s.get("name")) for s in manifest["scenarios"])
     resolved = "\n---\n".join(yaml.safe_dump(s, sort_keys=False) for s in manifest["scenarios"])
-    command = " ".join(manifest.get("command") or []) or "(Python API)"
+    command = " ".join(map(str, manifest.get("command") or [])) or "(Python API)"
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>partnerlab {kind}: {html.escape(names)}</title><style>{STYLE}</style></head>"
-        f"<body><h1>partnerlab {kind}: {html.escape(names)}</h1>"
-        f"<p class='note'>Created {html.escape(str(manifest.get('created')))} by "
-        f"<code>{html.escape(command)}</code>; seed {manifest.get('seed')}; code "
-        f"{html.escape(str(manifest.get('git_commit')))}. Money is in dollars over the horizon; "
+        f"<title>partnerlab {kind}: {escaped(names)}</title><style>{STYLE}</style></head>"
+        f"<body><h1>partnerlab {kind}: {escaped(names)}</h1>"
+        f"<p class='note'>Created {escaped(manifest.get('created'))} by "
+        f"<code>{escaped(command)}</code>; seed {escaped(manifest.get('seed'))}; code "
+        f"{escaped(manifest.get('git_commit'))}. Money is in dollars over the horizon; "
         "net lift = incremental gross profit - incremental program cost, design minus "
         "baseline on the same simulated worlds; intervals are 95% CIs over replications.</p>"
-        f"<h2>Headline</h2>{text}<h2>Figures</h2>{figures}"
+        f"<h2>Headline</h2>{headline}<h2>Figures</h2>{figures}"
         f"<h2>Scenario as it ran</h2><details><summary>resolved scenario YAML</summary>"
-        f"<pre>{html.escape(resolved)}</pre></details></body></html>\n"
+        f"<pre>{escaped(resolved)}</pre></details></body></html>\n"
     )
 
 
-def write_report(folder: Path, out: Path | None = None) -> Path:
-    """Write the report of ``folder`` to ``out`` (default ``<folder>/report.html``)."""
+def write_report(folder: Path, out: Path | None = None, overwrite: bool = False) -> Path:
+    """Write the report of ``folder`` to ``out`` (default ``<folder>/report.html``).
+
+    The default file is the folder's own report and is replaced; an ``out``
+    that exists is replaced only with ``overwrite``.
+
+    Raises:
+        BadInput: the folder does not check out (see :func:`build_report`), or
+            ``out`` is a folder, exists, or cannot be written.
+    """
     target = Path(out) if out is not None else Path(folder) / "report.html"
-    text = build_report(folder)
-    atomic_write(target, lambda temp: temp.write_text(text, encoding="utf-8"))
+    if out is not None:
+        check_file_out(target, overwrite)
+    page = build_report(folder)
+    try:
+        atomic_write(target, lambda temp: temp.write_text(page, encoding="utf-8"))
+    except OSError as error:
+        raise BadInput(f"{target}: cannot be written ({error.strerror or error})") from None
     return target

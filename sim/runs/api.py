@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.limits import REPLICATIONS
+from sim.runs.footprint import check_replications
 from sim.runs.results import CompareResults, RunResults, tables, tier_table
 from sim.runs.runner import replicate
 from sim.scenario.loading import ScenarioError, load_scenario
@@ -15,18 +17,13 @@ def _resolve(scenario: Scenario | str | Path) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 
-def _check_jobs(jobs: int) -> int:
-    if jobs == 0 or jobs < -1:
-        raise ValueError(
-            f"jobs must be a positive number of processes or -1 for all cores, got {jobs}"
-        )
-    return jobs
-
-
 def _replication_ids(count: int, ids: Sequence[int] | None) -> list[int]:
+    if ids is None:
+        REPLICATIONS.check(count, "--replications")
     chosen = list(range(count)) if ids is None else [int(i) for i in ids]
     if not chosen or min(chosen) < 0 or len(set(chosen)) != len(chosen):
         raise ValueError(f"expected at least one distinct non-negative replication, got {chosen}")
+    REPLICATIONS.check(len(chosen), "replication_ids")
     return chosen
 
 
@@ -59,7 +56,8 @@ def run_scenario(
     root = spec.seed if seed is None else seed
     spec = spec.model_copy(update={"replications": len(ids), "seed": root})
     arms = {"baseline": spec.baseline, "design": spec.design}
-    outputs = replicate(spec, arms, root, ids, jobs=_check_jobs(jobs), progress=progress)
+    count = check_replications(spec, len(arms), len(ids), jobs)
+    outputs = replicate(spec, arms, root, ids, jobs=count, progress=progress)
     runs, segments, timeseries = tables(outputs)
     return RunResults(spec, root, len(ids), runs, segments, timeseries, tier_table(outputs))
 
@@ -112,6 +110,7 @@ def compare_scenarios(
     root = first.seed if seed is None else seed
     arms = {"baseline": first.baseline} | {s.name: s.design for s in specs}
     base = first.model_copy(update={"replications": len(ids), "seed": root})
-    outputs = replicate(base, arms, root, ids, jobs=_check_jobs(jobs), progress=progress)
+    count = check_replications(base, len(arms), len(ids), jobs)
+    outputs = replicate(base, arms, root, ids, jobs=count, progress=progress)
     runs, segments, timeseries = tables(outputs)
     return CompareResults(specs, root, len(ids), runs, segments, timeseries)

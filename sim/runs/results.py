@@ -15,6 +15,7 @@ replications.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,15 +246,16 @@ class RunResults:
         }
 
 
-def world_figures(runs: pd.DataFrame, arm: str) -> dict[str, float]:
-    """Calibration figures of one arm, averaged over replications."""
+def world_figures(runs: pd.DataFrame, arm: str) -> dict[str, float | None]:
+    """Calibration figures of one arm, averaged over replications.
+
+    A figure that is undefined is ``None`` (JSON ``null``): the quarterly
+    active share of a horizon shorter than a quarter, say.
+    """
     rows = runs[runs["arm"] == arm]
-    return {
-        "revenue": float(rows["revenue"].mean()),
-        "program_cost": float(rows["program_cost"].mean()),
-        "top20_revenue_share": float(rows["top20_revenue_share"].mean()),
-        "quarterly_active_share": float(rows["quarterly_active_share"].mean()),
-    }
+    columns = ("revenue", "program_cost", "top20_revenue_share", "quarterly_active_share")
+    means = {name: float(rows[name].mean()) for name in columns}
+    return {name: value if math.isfinite(value) else None for name, value in means.items()}
 
 
 @dataclass

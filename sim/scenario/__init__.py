@@ -4,6 +4,7 @@
 * ``program``: the program, what every lever's YAML shares, guardrails;
 * ``registry``: every ``type:`` a scenario can name;
 * ``fields``: strict models, rates, money, per-archetype values;
+* ``reading``: YAML text within limits (size, nesting, aliases), plain data only;
 * ``loading``: files, ``extends:``, ``--set`` overrides, one-line errors;
 * ``calendar``: weeks, quarters, years.
 """

@@ -2,22 +2,33 @@
 
 Every failure raises :class:`~sim.errors.ScenarioError`, which names the file, the field
 path and what was expected, in one line, so the command line can print it and
-exit with code 2.
+exit with code 2. The file named is the one that holds the bad field: a
+parent reached through ``extends:`` when the value came from it (its value is
+then not repeated in the message), a ``--set`` when an override broke it.
+Files are read by :mod:`sim.scenario.reading` (size, nesting and alias limits).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario.fields import SUBFIELD
+from sim.scenario.reading import MAX_DEPTH, read_yaml, yaml_value
 from sim.scenario.schema import Scenario
+
+#: A chain of scenario files, the named file first: (where it is, its own mapping).
+Chain = Sequence[tuple[str, Mapping[str, Any]]]
+#: Longest chain of ``extends:`` (a file, its parent, the parent's parent, ...).
+MAX_EXTENDS = 32
+#: What ``extends:`` may name: scenario files, nothing else.
+SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -32,7 +43,8 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         ScenarioError: the file is missing or malformed, or a value is invalid.
     """
     path = Path(path)
-    raw = _resolve(path, chain=())
+    chain = read_chain(path)
+    raw = merge_chain(chain)
     raw.setdefault("name", path.stem)
     file_raw = copy.deepcopy(raw)
     set_paths: dict[str, str] = {}
@@ -41,12 +53,12 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         apply_override(raw, key, value)
         set_paths[key] = item
     if not set_paths:
-        return validate_scenario(raw, source=str(path))
+        return validate_scenario(raw, source=str(path), chain=chain)
     try:
         return Scenario.model_validate(raw)
     except ValidationError:
         # Blame the file if it is invalid on its own; otherwise an override broke it.
-        validate_scenario(file_raw, source=str(path))
+        validate_scenario(file_raw, source=str(path), chain=chain)
         return validate_scenario(raw, source=str(path), set_paths=set_paths)
 
 
@@ -65,12 +77,18 @@ def with_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
 
 
 def validate_scenario(
-    raw: Mapping[str, Any], source: str, set_paths: Mapping[str, str] | None = None
+    raw: Mapping[str, Any],
+    source: str,
+    set_paths: Mapping[str, str] | None = None,
+    chain: Chain | None = None,
 ) -> Scenario:
     """Validate a merged scenario dict; errors name ``source``.
 
     With ``set_paths`` (key -> ``--set`` item), the overrides are known to be
-    at fault and the error names the one nearest the failing field.
+    at fault and the error names the one nearest the failing field. With
+    ``chain`` (the files ``raw`` was merged from, see :func:`read_chain`), the
+    error names the file that holds the failing field, and repeats the value
+    only if that is ``source`` itself.
     """
     try:
         return Scenario.model_validate(raw)
@@ -83,10 +101,15 @@ def validate_scenario(
         if expected.startswith(SUBFIELD):
             sub, _, expected = expected[len(SUBFIELD) :].partition(": ")
             field = f"{field}.{sub}" if field else sub
-        blamed = source
+        blamed, echo = source, True
         if set_paths:
             key = max(set_paths, key=lambda k: _shared_prefix(k, field))
             blamed = f"--set {set_paths[key]}"
+        elif chain:
+            held = holder(chain, field)
+            blamed, echo = chain[held][0], held == 0
+        if echo and "input" in first and first["type"] not in QUIET_ERRORS:
+            expected += f" (got {_shown(first['input'])})"
         more = error.error_count() - 1
         if more:
             expected += f" (and {more} more error{'s' if more > 1 else ''})"
@@ -114,7 +137,12 @@ def _is_union_member(part: str) -> bool:
     return not part.replace("_", "a").isalnum()
 
 
+#: Pydantic errors whose message says all there is: the value it got is not repeated.
+QUIET_ERRORS = {"value_error", "assertion_error", "extra_forbidden", "missing"}
+
+
 def _expected(error: Mapping[str, Any]) -> str:
+    """What a pydantic error expected, without the value it got."""
     kind, message = error["type"], error["msg"]
     if kind == "extra_forbidden":
         return "unknown key"
@@ -123,50 +151,101 @@ def _expected(error: Mapping[str, Any]) -> str:
     message = message.removeprefix("Value error, ")
     if message.startswith(SUBFIELD):
         return message
-    if "input" in error and kind not in {"value_error", "assertion_error"}:
-        message += f" (got {error['input']!r})"
     return message[0].lower() + message[1:] if message else kind
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "", "file not found") from None
-    except OSError as error:
-        raise ScenarioError(str(path), "", f"cannot be read ({error.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ScenarioError(str(path), where, f"YAML syntax error: {problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ScenarioError(str(path), "", "expected a mapping of scenario fields at the top level")
-    return data
+def _shown(value: Any) -> str:
+    """A value as an error repeats it: its repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    """The file's mapping merged onto its ``extends:`` parent, recursively."""
-    resolved = path.resolve()
-    if resolved in chain:
-        raise ScenarioError(str(path), "extends", "circular inheritance")
-    data = _read_yaml(path)
-    parent_name = data.pop("extends", None)
-    if parent_name is None:
-        return data
-    if not isinstance(parent_name, str):
-        raise ScenarioError(str(path), "extends", "expected the path of another scenario file")
-    parent_path = path.parent / parent_name
-    if not parent_path.exists():
-        raise ScenarioError(str(path), "extends", f"file not found: {parent_path}")
-    parent = _resolve(parent_path, (*chain, resolved))
-    parent.pop("name", None)
-    parent.pop("description", None)
-    return deep_merge(parent, data)
+def read_chain(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Each file of an ``extends:`` chain with its own mapping, the named file first.
+
+    ``extends:`` names a regular ``.yaml`` or ``.yml`` file, relative to the
+    file that holds it (or absolute); the ``extends`` key itself is removed.
+
+    Raises:
+        ScenarioError: a file cannot be read, ``extends:`` names something
+            other than a scenario file, or the chain is circular or too long.
+    """
+    chain: list[tuple[str, dict[str, Any]]] = []
+    seen: set[Path] = set()
+    current = path
+    while True:
+        if len(chain) == MAX_EXTENDS:
+            raise ScenarioError(str(current), "extends", f"expected at most {MAX_EXTENDS} files")
+        data = read_yaml(current)
+        seen.add(current.resolve())
+        parent = data.pop("extends", None)
+        chain.append((str(current), data))
+        if parent is None:
+            return chain
+        if not isinstance(parent, str) or "\0" in parent or not parent.strip():
+            raise ScenarioError(
+                str(current), "extends", "expected the path of another scenario file"
+            )
+        following = current.parent / parent
+        if following.suffix.lower() not in SCENARIO_SUFFIXES:
+            raise ScenarioError(
+                str(current), "extends", f"expected a .yaml or .yml scenario file, got {parent!r}"
+            )
+        if following.resolve() in seen:
+            raise ScenarioError(str(current), "extends", "circular inheritance")
+        if not os.path.exists(following):  # False for any path that cannot be looked up
+            raise ScenarioError(str(current), "extends", f"file not found: {following}")
+        current = following
+
+
+def merge_chain(chain: Chain) -> dict[str, Any]:
+    """The files of :func:`read_chain` laid over one another, the named file on top.
+
+    Parents' ``name`` and ``description`` are not inherited.
+    """
+    merged: dict[str, Any] = {}
+    for index, (_, data) in enumerate(reversed(chain)):
+        merged.pop("name", None)
+        merged.pop("description", None)
+        merged = deep_merge(merged, data) if index else copy.deepcopy(dict(data))
+    return merged
+
+
+def holder(chain: Chain, field: str) -> int:
+    """Which file of an ``extends:`` chain (by index, named file 0) holds ``field``.
+
+    The file that reaches deepest along the field's path holds it (the named
+    file on a tie). A list or a plain value replaces what parents had under
+    its path, so parents do not reach below one.
+    """
+    parts = field.split(".") if field else []
+    best, best_depth, cap = 0, -1, len(parts)
+    for index, (_, data) in enumerate(chain):
+        depth, replaced = _reach(data, parts)
+        if min(depth, cap) > best_depth:
+            best, best_depth = index, min(depth, cap)
+        if replaced is not None:
+            cap = min(cap, replaced - 1)
+    return best
+
+
+def _reach(data: Mapping[str, Any], parts: Sequence[str]) -> tuple[int, int | None]:
+    """How many leading ``parts`` a file's mapping holds, and after how many a non-mapping."""
+    node: Any = data
+    replaced: int | None = None
+    for depth, part in enumerate(parts):
+        if isinstance(node, dict):
+            key: Any = int(part) if part.isdigit() and int(part) in node else part
+            if key not in node:
+                return depth, replaced
+            node = node[key]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return depth, replaced
+        if replaced is None and not isinstance(node, dict):
+            replaced = depth + 1
+    return len(parts), replaced
 
 
 def deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,21 +277,26 @@ def _indexed(update: Mapping[Any, Any], length: int) -> bool:
 
 
 def parse_override(item: str) -> tuple[str, Any]:
-    """Split ``dotted.key=value``; the value is read as YAML."""
+    """Split ``dotted.key=value``; the value is read as YAML (as plain text if it is not YAML).
+
+    Raises:
+        ScenarioError: no ``=``, no key, or a value that breaks the YAML rules
+            of :mod:`sim.scenario.reading` (nesting, aliases, NUL bytes).
+    """
     key, sep, text = item.partition("=")
     if not sep or not key.strip():
         raise ScenarioError("--set", item, "expected dotted.key=value")
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = text
-    return key.strip(), value
+    return key.strip(), yaml_value(text, f"--set {item}")
 
 
 def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
     """Set ``raw[dotted.key] = value``, creating mappings on the way; list items by index."""
     node: Any = raw
     parts = key.split(".")
+    if len(parts) > MAX_DEPTH:
+        raise ScenarioError(
+            f"--set {key}", "", f"expected a dotted key of at most {MAX_DEPTH} parts"
+        )
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         where = ".".join(parts[: depth + 1])

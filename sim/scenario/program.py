@@ -26,8 +26,10 @@ from pydantic import (
 from agents import ARCHETYPES
 from sim.scenario.calendar import Period
 from sim.scenario.fields import (
+    MAX_ITEMS,
     SUBFIELD,
     Money,
+    Name,
     PerArchetype,
     Rate,
     Strict,
@@ -172,8 +174,15 @@ class Guardrails(Strict):
 class Program(Strict):
     """A partner program: the rules that turn outcomes into rewards, plus nudges."""
 
-    name: str = Field("program", description="label used in tables and plots")
-    mechanics: list[Mechanic] = Field(default_factory=list, description="components, any order")
+    name: Name = Field("program", description="label used in tables and plots")
+    # Each mechanic is validated strictly by the schema its ``type:`` names; the list itself
+    # takes YAML mappings, from a file or from Python (``Program(mechanics=[{...}])``).
+    mechanics: list[Mechanic] = Field(
+        default_factory=list,
+        strict=False,
+        max_length=MAX_ITEMS,
+        description="components, any order",
+    )
     guardrails: Guardrails = Field(default_factory=Guardrails)
 
     def missing_archetypes(self, archetypes: Sequence[str]) -> str | None:

@@ -7,10 +7,11 @@ dollars and time in weeks; a quarter is 13 weeks and a year 52.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     Field,
     NonNegativeInt,
     PlainValidator,
@@ -21,8 +22,35 @@ from pydantic import (
 )
 
 from agents import ARCHETYPES, PartnerParams
-from sim.scenario.fields import SUBFIELD, Rate, Strict, known_archetypes
+from sim.limits import HORIZON_WEEKS, PARTNERS, REPLICATIONS, Limit
+from sim.scenario.fields import (
+    SUBFIELD,
+    Name,
+    Rate,
+    Strict,
+    known_archetypes,
+    plain_values,
+    shares,
+)
 from sim.scenario.program import Program
+
+#: Most regions or size bands a population may have.
+MAX_SEGMENTS = 100
+Shares = Annotated[
+    dict[str, Annotated[float, Field(gt=0)]], Field(min_length=1, max_length=MAX_SEGMENTS)
+]
+
+
+def within(limit: Limit) -> Callable[[int], int]:
+    """A field validator: the value is at most ``limit`` (see :mod:`sim.limits`)."""
+
+    def check(value: int) -> int:
+        problem = limit.excess(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    return check
 
 
 class Population(Strict):
@@ -32,22 +60,28 @@ class Population(Strict):
         default_factory=lambda: {"reseller": 420, "integrator": 140, "alliance": 40},
         description="number of partners per archetype",
     )
-    regions: dict[str, Annotated[float, Field(gt=0)]] = Field(
+    regions: Shares = Field(
         default_factory=lambda: {"north_america": 0.40, "emea": 0.35, "apac": 0.25},
-        description="share of partners per region (normalized to sum to 1)",
+        description="share of partners per region (summing to 1)",
     )
     new_share: Rate = Field(0.2, description="share of partners new to the program")
-    size_bands: dict[str, Annotated[float, Field(gt=0)]] = Field(
+    size_bands: Shares = Field(
         default_factory=lambda: {"small": 0.6, "medium": 0.3, "large": 0.1},
-        description="size bands, smallest first, with the share of each archetype in each",
+        description="size bands, smallest first, with the share of each archetype in each "
+        "(summing to 1)",
     )
 
     _check_partners = field_validator("partners")(known_archetypes)
+    _check_shares = field_validator("regions", "size_bands")(shares)
 
     @model_validator(mode="after")
     def _someone(self) -> Population:
-        if sum(self.partners.values()) == 0:
+        total = sum(self.partners.values())
+        if total == 0:
             raise ValueError("the population needs at least one partner")
+        problem = PARTNERS.excess(total)
+        if problem is not None:
+            raise ValueError(f"{SUBFIELD}partners: {problem}")
         return self
 
 
@@ -158,11 +192,15 @@ TOOL_SECTIONS = {"search", "pilot", "sensitivity"}
 class Scenario(Strict):
     """A complete, validated scenario: world, baseline, design and run settings."""
 
-    name: str = Field("scenario", description="scenario name (defaults to the file name)")
+    name: Name = Field("scenario", description="scenario name (defaults to the file name)")
     description: str = Field("", description="free text shown in reports")
     seed: NonNegativeInt = Field(0, description="root seed of every random stream")
-    replications: Annotated[int, Field(ge=1)] = Field(8, description="independent worlds")
-    horizon_weeks: Annotated[int, Field(ge=1, le=520)] = Field(52, description="simulated weeks")
+    replications: Annotated[int, Field(ge=1), AfterValidator(within(REPLICATIONS))] = Field(
+        8, description="independent worlds"
+    )
+    horizon_weeks: Annotated[int, Field(ge=1), AfterValidator(within(HORIZON_WEEKS))] = Field(
+        52, description="simulated weeks"
+    )
     population: Population = Field(default_factory=Population)
     market: Market = Field(default_factory=Market)
     behaviour: Behaviour = Field(
@@ -178,6 +216,13 @@ class Scenario(Strict):
     sensitivity: dict[str, Any] | None = Field(
         None, description="parameter ranges, read by `partnerlab sensitivity`"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        """Every number finite and within 10^12, no NUL in text, in every section."""
+        plain_values(data)
+        return data
 
     def __iter__(self) -> Any:
         """Not iterable, so ``mesa.batch_run`` treats a scenario as one parameter value."""
