@@ -75,7 +75,7 @@ def field_at(model: BaseModel, path: str) -> Found:
     return Found(info, node, names)
 
 
-def _members(annotation: Any) -> list[Any]:
+def members(annotation: Any) -> list[Any]:
     """The types a field's annotation admits (the members of a union, else itself)."""
     if typing.get_origin(annotation) in (typing.Union, type(int | str)):
         return [m for m in typing.get_args(annotation) if m is not type(None)]
@@ -86,7 +86,7 @@ def bounds(info: FieldInfo) -> tuple[float | None, float | None]:
     """The lowest and highest value the schema allows (``None``: unbounded)."""
     low = high = None
     metadata = list(info.metadata)
-    for member in _members(info.annotation):
+    for member in members(info.annotation):
         metadata += [m for m in getattr(member, "__metadata__", ()) if m not in metadata]
         for arg in typing.get_args(member):
             metadata += list(getattr(arg, "metadata", ()))
@@ -100,8 +100,8 @@ def bounds(info: FieldInfo) -> tuple[float | None, float | None]:
 
 def kind_of(info: FieldInfo) -> Kind:
     """What a field holds, from its schema: money, a rate, weeks, a count, a choice, a switch."""
-    members = _members(info.annotation)
-    base = typing.get_origin(members[0]) or members[0]
+    first = members(info.annotation)[0]
+    base = typing.get_origin(first) or first
     description = (info.description or "").lower()
     if base is bool:
         return "flag"
@@ -110,7 +110,7 @@ def kind_of(info: FieldInfo) -> Kind:
     if base is str:
         return "text"
     if base is int:
-        return "weeks" if "week" in description else "count"
+        return "weeks" if "week" in description and "per week" not in description else "count"
     if bounds(info) == (0.0, 1.0):
         return "rate"
     return "money" if "$" in description else "number"
@@ -118,7 +118,7 @@ def kind_of(info: FieldInfo) -> Kind:
 
 def choices(info: FieldInfo) -> list[Any]:
     """The values a choice field allows."""
-    return list(typing.get_args(_members(info.annotation)[0]))
+    return list(typing.get_args(members(info.annotation)[0]))
 
 
 def value_text(kind: Kind, value: Any) -> str:

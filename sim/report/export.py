@@ -1,0 +1,108 @@
+"""Spreadsheet output: a results folder's summary, segments and weekly series as CSV files.
+
+Strategists live in spreadsheets. Columns are named as in the report, with
+their units (``Net lift ($)``, ``Net lift, 95% CI low ($)``), one row per
+segment, design or week, so a file opens in any spreadsheet ready to read.
+``partnerlab export`` writes them for run and compare folders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.engine.accounting import SERIES
+from sim.errors import BadInput
+from sim.report.page import metric_header, metrics_in, read_json, read_parquet, scenarios
+from sim.runs.results import METRIC_INFO, paired_differences, summarize
+from sim.runs.store import atomic_write
+
+#: Weekly money series in the CSV (the rest are counts and indices, in ``timeseries.parquet``).
+WEEKLY = ("revenue", "gross_profit", "program_cost", "rewards", "open_pipeline")
+
+
+def _cells(data: Mapping[str, Any], metrics: Sequence[str]) -> dict[str, float | None]:
+    """Mean and 95% CI of each metric, as named columns."""
+    cells: dict[str, float | None] = {}
+    for m in metrics:
+        name, unit = METRIC_INFO[m]
+        cells[metric_header(m)] = data[m]["mean"]
+        cells[f"{name}, 95% CI low ({unit})"] = data[m]["ci_low"]
+        cells[f"{name}, 95% CI high ({unit})"] = data[m]["ci_high"]
+    return cells
+
+
+def _table(rows: Sequence[tuple[dict[str, str], Mapping[str, Any]]]) -> pd.DataFrame:
+    metrics = metrics_in([data for _, data in rows])
+    return pd.DataFrame([keys | _cells(data, metrics) for keys, data in rows])
+
+
+def summary_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """A run's ``summary.json`` (total, by archetype, by size band) or a comparison's designs."""
+    if "designs" in summary:
+        return _table(
+            [({"Rank": str(d["rank"]), "Design": d["design"]}, d) for d in summary["designs"]]
+        )
+    rows = [({"Group": "total", "Segment": "all partners"}, summary)]
+    for key, group in (("by_archetype", "archetype"), ("by_size_band", "size band")):
+        rows += [({"Group": group, "Segment": k}, v) for k, v in summary.get(key, {}).items()]
+    return _table(rows)
+
+
+def summary_csv(summary: Mapping[str, Any]) -> str:
+    """:func:`summary_frame` as CSV text."""
+    return summary_frame(summary).to_csv(index=False)
+
+
+def segments_frame(segments: pd.DataFrame, designs: Sequence[str]) -> pd.DataFrame:
+    """Per design, archetype and size band: every metric, mean and 95% CI over replications."""
+    rows = []
+    pairs: Any = list(zip(segments["archetype"], segments["size_band"], strict=True))
+    cells = segments.assign(segment=pairs)
+    for design in designs:
+        diff = paired_differences(cells, design, by="segment")
+        for (archetype, band), group in diff.groupby(level="segment", sort=False):
+            data = {k: e.as_dict() for k, e in summarize(group).items()}
+            keys = {"Design": design, "Archetype": archetype, "Size band": band}
+            rows.append((keys, data))
+    return _table(rows)
+
+
+def timeseries_frame(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """Weekly money by arm and archetype, mean over replications (week 1 is the first)."""
+    means = timeseries.groupby(["arm", "archetype", "week"], sort=False)[list(WEEKLY)].mean()
+    frame = means.reset_index()
+    frame["week"] += 1
+    names = {c: f"{c.replace('_', ' ').capitalize()} ({SERIES[c]})" for c in WEEKLY}
+    return frame.rename(columns={"arm": "Arm", "archetype": "Archetype", "week": "Week"} | names)
+
+
+def export_folder(folder: Path, out: Path | None = None) -> list[Path]:
+    """Write ``summary.csv``, ``segments.csv`` and ``timeseries.csv`` of a run or compare folder.
+
+    Returns the files written (in ``out``, default ``<folder>/csv``).
+
+    Raises:
+        BadInput: the folder is not a finished run or compare folder.
+    """
+    folder = Path(folder)
+    manifest = read_json(folder / "manifest.json")
+    kind = manifest.get("kind")
+    if kind not in ("run", "compare"):
+        raise BadInput(f"{folder / 'manifest.json'}: kind {kind!r}; expected run or compare")
+    designs = ["design"] if kind == "run" else [s.name for s in scenarios(manifest, folder)]
+    frames = {
+        "summary": summary_frame(read_json(folder / "summary.json")),
+        "segments": segments_frame(read_parquet(folder, "segments"), designs),
+        "timeseries": timeseries_frame(read_parquet(folder, "timeseries")),
+    }
+    target = Path(out) if out is not None else folder / "csv"
+    written = []
+    for name, frame in frames.items():
+        path = target / f"{name}.csv"
+        atomic_write(path, lambda temp, f=frame: f.to_csv(temp, index=False))
+        written.append(path)
+    return written
