@@ -100,7 +100,6 @@ def Explorer(scenario: str | Path | None = None) -> None:
             )
             if problem:
                 solara.Error(problem)
-            DesignForm(controls((current or base).design), edits, on_edit)
             if error:
                 solara.Error(error, classes=["edit-error"])
             with solara.Row():
@@ -124,6 +123,7 @@ def Explorer(scenario: str | Path | None = None) -> None:
                     filename=f"{current.name}.yaml",
                     label="Download scenario YAML",
                 )
+            DesignForm(controls((current or base).design), edits, on_edit)
         with solara.Column():
             _Results(run, compare, pinned, current, view, set_view)
 
@@ -163,7 +163,7 @@ def _Results(
             )
     solara.ToggleButtonsSingle(value=view, values=VIEWS, on_value=set_view)
     if view == "Compare":
-        solara.Markdown(
+        solara.Text(
             "Pinned designs: "
             + (", ".join(label for label, _ in pinned) or "none yet (pin the design on the left)")
         )

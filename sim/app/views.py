@@ -8,12 +8,12 @@ once per result and only for the view that is open.
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Callable, Mapping
 from itertools import groupby
 from typing import Any
 
-import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
@@ -21,9 +21,9 @@ from sim.app.form import Control
 from sim.app.session import Outcome
 from sim.report import partners as partner_figures
 from sim.report import plots
-from sim.report.page import estimate, metric_header, metrics_in, money
+from sim.report.page import estimate, metrics_table, money, table
 from sim.report.wording import return_wording, verdict
-from sim.runs.results import METRIC_INFO, CompareResults
+from sim.runs.results import CompareResults
 from sim.runs.stats import Estimate
 
 Edit = Callable[[str, Any], None]
@@ -62,16 +62,17 @@ def _as_json(estimates: Mapping[str, Estimate]) -> dict[str, Any]:
     return {name: e.as_dict() for name, e in estimates.items()}
 
 
-def summary_markdown(rows: Mapping[str, Mapping[str, Any]], first: str) -> str:
-    """A Markdown table of estimates: one row per segment, one column per metric it has."""
-    metrics = metrics_in(list(rows.values()))
-    head = f"| {first} | " + " | ".join(metric_header(m) for m in metrics) + " |"
-    rule = "|---" * (len(metrics) + 1) + "|"
-    body = [
-        f"| {name} | " + " | ".join(estimate(data[m], METRIC_INFO[m][1]) for m in metrics) + " |"
-        for name, data in rows.items()
-    ]
-    return "\n".join([head, rule, *body])
+#: Tables on the page look like the report's.
+TABLE_CSS = """
+.partnerlab table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
+.partnerlab th, .partnerlab td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+.partnerlab th:first-child, .partnerlab td:first-child { text-align: left; }
+"""
+
+
+def Html(text: str) -> None:
+    """A piece of the report's HTML (escaped by its builders) in the page."""
+    solara.HTML(tag="div", unsafe_innerHTML=text, classes=["partnerlab"])
 
 
 @solara.component
@@ -81,21 +82,22 @@ def Headline(outcome: Outcome) -> None:
     total = _as_json(results.summary["total"])
     net = total["net_lift"]
     scenario = results.scenario
+    solara.Style(TABLE_CSS)
     solara.Text(
         f"Net lift {money(net['mean'])}", classes=["net-lift"], style={"font-size": "1.6em"}
     )
-    solara.Markdown(
-        f"95% CI {money(net['ci_low'])} to {money(net['ci_high'])}; incremental gross profit "
+    Html(
+        f"<p>95% CI {money(net['ci_low'])} to {money(net['ci_high'])}; incremental gross profit "
         f"{estimate(total['incremental_gross_profit'])}; incremental program cost "
-        f"{estimate(total['incremental_cost'])}. The design {return_wording(total)}.\n\n"
-        f"{scenario.design.name} against {scenario.baseline.name}: {results.partners} partners, "
+        f"{estimate(total['incremental_cost'])}. The design "
+        f"{html.escape(return_wording(total))}.</p><p>{html.escape(scenario.design.name)} "
+        f"against {html.escape(scenario.baseline.name)}: {results.partners} partners, "
         f"{scenario.horizon_weeks} weeks, {results.replications} paired replications, seed "
-        f"{results.seed}."
+        f"{results.seed}.</p>"
     )
-    groups = {"by archetype": "Archetype", "by size band": "Size band"}
-    for key, first in groups.items():
-        rows = {k: _as_json(v) for k, v in results.summary[key.replace(" ", "_")].items()}
-        solara.Markdown(f"**{key.capitalize()}**\n\n" + summary_markdown(rows, first))
+    for key, first in (("by_archetype", "Archetype"), ("by_size_band", "Size band")):
+        rows = [(k, _as_json(v)) for k, v in results.summary[key].items()]
+        Html(f"<b>{first}</b>" + metrics_table(rows, first))
 
 
 #: Resolution of the page's figures (dots per inch): sharp on screen, quick to draw.
@@ -152,9 +154,7 @@ def RunView(outcome: Outcome, view: str) -> None:
             outcome,
             10,
         )
-        table = partner_figures.gain_and_loss(outcome.partners).reset_index()
-        solara.Markdown("**Who gains and who loses, one simulated world**")
-        solara.DataFrame(_money_columns(table, ["payout_change", "net_change"]))
+        Html("<b>Who gains and who loses, one simulated world</b>" + _gain_table(outcome))
     elif view == "Segments":
         _figures(
             [
@@ -166,9 +166,15 @@ def RunView(outcome: Outcome, view: str) -> None:
         )
 
 
-def _money_columns(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``table`` with money columns as ``$12,345`` text, for a page."""
-    return table.assign(**{c: table[c].map(money) for c in columns})
+def _gain_table(outcome: Outcome) -> str:
+    """Partners paid more and less, and the money that moves, by archetype and size band."""
+    rows = [
+        [archetype, band, f"{r.partners:,}", f"{r.paid_more:,}", f"{r.paid_less:,}"]
+        + [money(r.payout_change), money(r.net_change)]
+        for (archetype, band), r in partner_figures.gain_and_loss(outcome.partners).iterrows()
+    ]
+    header = ("Archetype", "Size band", "Partners", "Paid more", "Paid less")
+    return table((*header, "Payout change ($)", "Vendor's net change ($)"), rows)
 
 
 @solara.component
@@ -176,11 +182,10 @@ def CompareView(results: CompareResults) -> None:
     """Designs side by side on the same worlds: verdict, ranking, one colour scale."""
     ranking = results.to_json()
     designs = ranking["designs"]
-    solara.Markdown(
-        "**" + verdict([(d["design"], d["net_lift"]) for d in designs], ranking["baseline"]) + "**"
-    )
-    rows = {f"#{d['rank']} {d['design']}": d for d in designs}
-    solara.Markdown(summary_markdown(rows, "Design"))
+    line = verdict([(d["design"], d["net_lift"]) for d in designs], ranking["baseline"])
+    solara.Text(line, classes=["verdict"], style={"font-weight": "bold"})
+    solara.Style(TABLE_CSS)
+    Html(metrics_table([(f"#{d['rank']} {d['design']}", d) for d in designs]))
     names = [s.name for s in results.scenarios]
     limit = solara.use_memo(lambda: plots.common_limit(results.segments, names), [id(results)])
     _figures(
