@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -38,6 +38,8 @@ from sim.scenario.schema import Scenario
 #: The environment variable through which ``partnerlab app`` names the first scenario.
 SCENARIO_ENV = "PARTNERLAB_APP_SCENARIO"
 VIEWS = ["Weekly", "Partners", "Segments", "Compare"]
+#: A design pinned for comparison: its label and scenario.
+Pinned = tuple[str, Scenario]
 
 
 def _validated(base: Scenario, edits: dict[str, Any]) -> tuple[Scenario | None, str | None]:
@@ -56,21 +58,21 @@ def Explorer(scenario: str | Path | None = None) -> None:
     files = solara.use_memo(lambda: shipped(folder), [folder])
     first = start.stem if start else ("quickstart" if "quickstart" in files else next(iter(files)))
     name, set_name = solara.use_state(first)
-    uploads, set_uploads = solara.use_state({})
-    problem, set_problem = solara.use_state(None)
-    edits_by, set_edits_by = solara.use_state({})
-    pinned_by, set_pinned_by = solara.use_state({})
+    uploads, set_uploads = solara.use_state(cast(dict[str, Scenario], {}))
+    problem, set_problem = solara.use_state(cast(str | None, None))
+    edits_by, set_edits_by = solara.use_state(cast(dict[str, dict[str, Any]], {}))
+    pinned_by, set_pinned_by = solara.use_state(cast(dict[str, list[Pinned]], {}))
     view, set_view = solara.use_state(VIEWS[0])
     base = solara.use_memo(lambda: uploads.get(name) or load_scenario(files[name]), [name, uploads])
     edits = edits_by.get(name, {})
     current, error = solara.use_memo(lambda: _validated(base, edits), [base, edits])
     pinned = pinned_by.get(name, [])
 
-    @solara.lab.use_task(dependencies=None)  # type: ignore[misc]
+    @solara.lab.use_task(dependencies=None)
     def run(spec: Scenario) -> Outcome:
         return run_design(spec, on_progress=lambda done, total: _progress(run, done, total))
 
-    @solara.lab.use_task(dependencies=None)  # type: ignore[misc]
+    @solara.lab.use_task(dependencies=None)
     def compare(designs: list[tuple[str, Scenario]]) -> CompareResults:
         return compare_designs(designs, lambda done, total: _progress(compare, done, total))
 
@@ -105,7 +107,7 @@ def Explorer(scenario: str | Path | None = None) -> None:
             with solara.Row():
                 solara.Button(
                     "Run",
-                    on_click=lambda: run(current),
+                    on_click=lambda: run(current) if current is not None else None,
                     disabled=current is None or run.pending,
                     color="primary",
                 )
@@ -132,7 +134,7 @@ def Explorer(scenario: str | Path | None = None) -> None:
 def _Results(
     run: Any,
     compare: Any,
-    pinned: list[tuple[str, Scenario]],
+    pinned: list[Pinned],
     current: Scenario | None,
     view: str,
     set_view: Any,

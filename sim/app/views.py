@@ -12,8 +12,9 @@ import html
 import io
 from collections.abc import Callable, Mapping
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
+import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
@@ -44,9 +45,9 @@ def Field(control: Control, value: Any, on_edit: Edit) -> None:
     elif control.kind == "text":
         solara.InputText(label, value=str(value), on_value=edit, continuous_update=False)
     elif control.kind in ("weeks", "count"):
-        solara.InputInt(label, value=value, on_value=edit, optional=True)  # type: ignore[call-overload]
+        solara.InputInt(label, value=value, on_value=edit, optional=True)
     else:
-        solara.InputFloat(label, value=value, on_value=edit, optional=True)  # type: ignore[call-overload]
+        solara.InputFloat(label, value=value, on_value=edit, optional=True)
 
 
 @solara.component
@@ -116,7 +117,7 @@ def Figure_(draw: Callable[[], Figure], key: object) -> None:
 
     The numbers show as soon as the run ends; each figure follows when drawn.
     """
-    image = solara.lab.use_task(lambda: _png(draw), dependencies=[key])  # type: ignore[var-annotated]
+    image = solara.lab.use_task(lambda: _png(draw), dependencies=[key])
     if image.finished and image.value is not None:
         solara.Image(image.value)
     elif image.error:
@@ -166,12 +167,17 @@ def RunView(outcome: Outcome, view: str) -> None:
         )
 
 
+def _segments(table: pd.DataFrame) -> list[tuple[tuple[str, str], Any]]:
+    """The rows of a table indexed by (archetype, size band)."""
+    return [(cast(tuple[str, str], index), row) for index, row in table.iterrows()]
+
+
 def _gain_table(outcome: Outcome) -> str:
     """Partners paid more and less, and the money that moves, by archetype and size band."""
     rows = [
         [archetype, band, f"{r.partners:,}", f"{r.paid_more:,}", f"{r.paid_less:,}"]
         + [money(r.payout_change), money(r.net_change)]
-        for (archetype, band), r in partner_figures.gain_and_loss(outcome.partners).iterrows()
+        for (archetype, band), r in _segments(partner_figures.gain_and_loss(outcome.partners))
     ]
     header = ("Archetype", "Size band", "Partners", "Paid more", "Paid less")
     return table((*header, "Payout change ($)", "Vendor's net change ($)"), rows)

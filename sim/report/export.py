@@ -8,7 +8,7 @@ segment, design or week, so a file opens in any spreadsheet ready to read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ def _cells(data: Mapping[str, Any], metrics: Sequence[str]) -> dict[str, float |
     return cells
 
 
-def _table(rows: Sequence[tuple[dict[str, str], Mapping[str, Any]]]) -> pd.DataFrame:
+def _table(rows: Sequence[tuple[dict[str, Any], Mapping[str, Any]]]) -> pd.DataFrame:
+    """One row per entry: its keys, then each metric's mean and 95% CI."""
     metrics = metrics_in([data for _, data in rows])
     return pd.DataFrame([keys | _cells(data, metrics) for keys, data in rows])
 
@@ -80,6 +81,15 @@ def timeseries_frame(timeseries: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns={"arm": "Arm", "archetype": "Archetype", "week": "Week"} | names)
 
 
+def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    """Writes ``frame`` as CSV to the path it is given (for :func:`atomic_write`)."""
+
+    def write(temp: Path) -> None:
+        frame.to_csv(temp, index=False)
+
+    return write
+
+
 def export_folder(folder: Path, out: Path | None = None) -> list[Path]:
     """Write ``summary.csv``, ``segments.csv`` and ``timeseries.csv`` of a run or compare folder.
 
@@ -103,6 +113,6 @@ def export_folder(folder: Path, out: Path | None = None) -> list[Path]:
     written = []
     for name, frame in frames.items():
         path = target / f"{name}.csv"
-        atomic_write(path, lambda temp, f=frame: f.to_csv(temp, index=False))
+        atomic_write(path, _csv_writer(frame))
         written.append(path)
     return written

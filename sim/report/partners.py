@@ -28,7 +28,7 @@ def payout_distribution(partners: pd.DataFrame, design_name: str = "design") -> 
     fig, (ax,) = figure(8, 4.2)
     paid = partners[["payout_baseline", "payout_design"]]
     top = float(paid.to_numpy().max()) if len(paid) else 0.0
-    bins = np.linspace(0, top or 1.0, 31)
+    bins = list(np.linspace(0, top or 1.0, 31))
     for column, arm, name in (
         ("payout_baseline", "baseline", "baseline"),
         ("payout_design", "design", design_name),
