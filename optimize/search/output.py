@@ -43,7 +43,7 @@ def save_result(result: OptimizeResult, out: Path, argv: list[str] | None = None
     maximize = result.study.directions[0].name == "MAXIMIZE"
     x = result.settings.versus or "incremental_cost"
     write_figure(out / "history.png", history_figure(frame, result.objective_names[0], maximize))
-    write_figure(out / "importances.png", importance_figure(result.importances()))
+    write_figure(out / "importances.png", importance_figure(result.readable_importances()))
     write_figure(out / "pareto.png", pareto_figure(frame, x))
     shown = str(best_path) if best_path else None
     write_json(out / "summary.json", result.summary_json(shown))
