@@ -18,8 +18,8 @@ def _money(value: Any) -> str:
     return "0" if text == "-0" else text
 
 
-def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.0f}%"
+def _share(value: float | None, places: int = 0) -> str:
+    return "n/a" if value is None else f"{100 * value:.{places}f}%"
 
 
 def pilot_table(results: PilotResults) -> str:
@@ -91,6 +91,7 @@ def _power_grid(results: PilotResults) -> str:
     rec = results.recommended
     if rec is None:
         return text
+    text += _checks(results.checks)
     if rec["partners"] is None:
         best = rec["best"]
         return text + (
@@ -100,10 +101,24 @@ def _power_grid(results: PilotResults) -> str:
     verdict = "recommended" if rec["confirmed"] else "best candidate (not confirmed)"
     return text + (
         f"\n\n{verdict}: {rec['partners']:,} partners x {rec['weeks']} weeks: power "
-        f"{_share(rec['power'])} (at least {_share(rec['power_low'])} with 95% confidence); "
-        f"re-simulated on {rec['simulations']} fresh worlds: {_share(rec['verified_power'])} "
-        f"(at least {_share(rec['verified_power_low'])})"
+        f"{_share(rec['power'])} on the grid; re-simulated on {rec['simulations']} fresh worlds: "
+        f"{_share(rec['verified_power'], 1)} (at least {_share(rec['verified_power_low'], 1)} "
+        "with 95% confidence)"
     )
+
+
+def _checks(checks: list[dict[str, Any]]) -> str:
+    """Each candidate re-simulated on fresh worlds, in the order tried, and whether it held."""
+    if not checks:
+        return ""
+    lines = [
+        f"  {c['partners']:,} partners x {c['weeks']} weeks: grid {_share(c['power'], 1)}, "
+        f"fresh worlds {_share(c['verified_power'], 1)} (at least "
+        f"{_share(c['verified_power_low'], 1)}): "
+        + ("confirmed" if c["confirmed"] else "failed the re-check")
+        for c in checks
+    ]
+    return "\n\ncandidates re-checked on fresh worlds, smallest first:\n" + "\n".join(lines)
 
 
 def _ci(row: pd.Series) -> str:
