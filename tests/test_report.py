@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import PARTNERLAB, SCENARIOS, load_small, partners_override
+from helpers import PARTNERLAB, SCENARIOS, load_small, partners_override, run_cli
 
 import sim
 from sim.cli.options import BadInput
@@ -109,3 +109,27 @@ def test_run_with_report_writes_it_next_to_the_results(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     net = json.loads((out / "summary.json").read_text())["net_lift"]
     assert f"<b>{money(net['mean'])} [95% CI" in (out / "report.html").read_text()
+
+
+def test_pilot_report_shows_estimators_cost_and_every_recheck(tmp_path: Path) -> None:
+    from test_pilot import SMALL_GRID, SMALL_PILOT
+
+    out = tmp_path / "pilot"
+    overrides = [arg for item in (*SMALL_PILOT, *SMALL_GRID) for arg in ("--set", item)]
+    done = run_cli(
+        "pilot", "scenarios/pilot_rebate.yaml", "--simulations", "3", "--no-progress",
+        "--out", str(out), *overrides,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    text = build_report(out)
+    assert f"pilot cost <b>{money(summary['pilot_cost'])}</b>" in text
+    assert f"<b>{money(summary['net_effect'])}</b> net of program cost" in text
+    for name, grades in summary["estimators"].items():
+        assert f"<td>{name}" in text and f"<td>{money(grades['mde'])}</td>" in text
+    assert "net lift = incremental gross profit" not in text  # the run report's note
+    for check in summary["checks"]:
+        row = f"{check['partners']:,} partners x {check['weeks']} weeks"
+        assert row in text and row in done.stdout
+        verdict = "confirmed" if check["confirmed"] else "failed the re-check"
+        assert f"{row}: grid" in done.stdout and verdict in done.stdout

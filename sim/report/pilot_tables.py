@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,23 @@ def _share(value: float | None, places: int = 0) -> str:
     return "n/a" if value is None else f"{100 * value:.{places}f}%"
 
 
+def estimator_rows(
+    data: dict[str, Any], money: Callable[[Any], str], share: Callable[[Any], str]
+) -> list[list[str]]:
+    """Each estimator's bias, coverage, power, CI width and MDE (``partnerlab pilot`` JSON)."""
+    return [
+        [
+            name + (" (primary)" if name == data["estimator"] else ""),
+            money(g["bias"]),
+            share(g["coverage"]),
+            share(g["power"]),
+            money(g["mean_ci_width"]),
+            money(g["mde"]),
+        ]
+        for name, g in data["estimators"].items()
+    ]
+
+
 def pilot_table(results: PilotResults) -> str:
     """The readable summary of a graded pilot plan."""
     data, plan = results.to_json(), results.plan
@@ -39,19 +57,8 @@ def pilot_table(results: PilotResults) -> str:
         f"{_money(data['pilot_cost'])} $",
         "",
     ]
-    rows = [
-        [
-            name + (" (primary)" if name == spec.estimator else ""),
-            _money(g["bias"]),
-            _share(g["coverage"]),
-            _share(g["power"]),
-            _money(g["mean_ci_width"]),
-            _money(g["mde"]),
-        ]
-        for name, g in data["estimators"].items()
-    ]
     header = ("estimator", "bias $", "95% CI coverage", "power", "mean CI width $", "MDE $")
-    lines.append(grid(header, rows))
+    lines.append(grid(header, estimator_rows(data, _money, _share)))
     interim = data["interim"]
     if interim is not None:
         lines += [

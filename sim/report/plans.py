@@ -18,6 +18,7 @@ import yaml
 from sim.report import plots
 from sim.report.labels import tuned_label, value_text
 from sim.report.page import Section, estimate, money, png, read_json, scenarios, table
+from sim.report.pilot_tables import estimator_rows
 
 PILOT_NOTE = (
     "The outcome is each pilot partner's revenue over the pilot weeks, in dollars; the true "
@@ -66,19 +67,8 @@ def optimize_section(folder: Path, manifest: dict[str, Any]) -> Section:
 
 def _estimators(summary: dict[str, Any]) -> str:
     """Each estimator's grades over the simulated pilots."""
-    rows = [
-        [
-            name + (" (primary)" if name == summary["estimator"] else ""),
-            money(g["bias"]),
-            _share(g["coverage"]),
-            _share(g["power"]),
-            money(g["mean_ci_width"]),
-            money(g["mde"]),
-        ]
-        for name, g in summary["estimators"].items()
-    ]
     header = ("Estimator", "Bias ($)", "95% CI coverage", "Power", "Mean CI width ($)", "MDE ($)")
-    return table(header, rows)
+    return table(header, estimator_rows(summary, money, _share))
 
 
 def _checks(checks: list[dict[str, Any]]) -> str:
