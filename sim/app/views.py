@@ -112,7 +112,7 @@ def _png(draw: Callable[[], Figure]) -> bytes:
 
 
 @solara.component
-def Figure_(draw: Callable[[], Figure], key: object) -> None:
+def Chart(draw: Callable[[], Figure], key: object) -> None:
     """A figure drawn once per ``key`` (a result), in the background, shown as PNG.
 
     The numbers show as soon as the run ends; each figure follows when drawn.
@@ -129,7 +129,7 @@ def Figure_(draw: Callable[[], Figure], key: object) -> None:
 def _figures(draws: list[Callable[[], Figure]], result: object, first: int = 0) -> None:
     """Each figure keyed by its place, so a new state of the page redraws none of them."""
     for n, draw in enumerate(draws, start=first):
-        Figure_(draw, (id(result), n)).key(f"figure-{n}")
+        Chart(draw, (id(result), n)).key(f"figure-{n}")
 
 
 @solara.component
