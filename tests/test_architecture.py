@@ -42,6 +42,7 @@ LAYERS = (
     ("sim.runs",),
     ("sim.pilot", "sim.checks"),
     ("sim.report",),
+    ("sim.app",),  # the what-if page, on the report and the run API
     ("optimize.choices",),
     ("optimize.search",),
     ("optimize.sweeps",),
@@ -184,7 +185,7 @@ def test_docs_list_the_phases_in_their_order() -> None:
 
 
 # -- fast start ----------------------------------------------------------------------------
-HEAVY = ("optuna", "dask", "SALib", "statsmodels", "seaborn", "matplotlib")
+HEAVY = ("optuna", "dask", "SALib", "statsmodels", "seaborn", "matplotlib", "solara")
 
 
 def imported_by(code: str) -> set[str]:

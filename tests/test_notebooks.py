@@ -28,3 +28,10 @@ def test_notebook_is_committed_clean_and_executes(path: Path) -> None:
         output for cell in code for output in cell.outputs if "image/png" in output.get("data", {})
     ]
     assert images, "every notebook shows at least one figure"
+    warned = [
+        output["text"]
+        for cell in code
+        for output in cell.outputs
+        if output.get("name") == "stderr" and "Warning" in output.get("text", "")
+    ]
+    assert not warned, "notebooks run without warnings"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import SCENARIOS, load_small
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection, PolyCollection, QuadMesh
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
@@ -12,6 +13,7 @@ from matplotlib.figure import Figure
 import optimize
 import sim
 from sim.report import plots
+from sim.report.style import MoneyFormatter, money_text
 
 REPLICATIONS = 4
 DESIGNS = ("quickstart", "quarterly_bonus", "weekly_email")
@@ -149,3 +151,95 @@ def test_power_curve_draws_each_duration(tmp_path_factory: pytest.TempPathFactor
     np.testing.assert_allclose(ax.lines[0].get_ydata(), thirteen["power"])
     assert all(ax.lines[1].get_ydata() <= ax.lines[0].get_ydata())
     assert ax.lines[-1].get_ydata()[0] == 0.8
+
+
+# -- readable at a glance: money labels, tick labels that never overlap ---------------------
+def overlapping_ticks(fig: Figure) -> list[tuple[str, str]]:
+    """Pairs of tick labels whose drawn boxes overlap, on any axis of ``fig`` (Agg renderer)."""
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    clashes = []
+    for ax in fig.axes:
+        for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
+            shown = [t for t in ticks if t.get_visible() and t.get_text()]
+            boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in shown]
+            clashes += [
+                (a, b)
+                for i, (a, box) in enumerate(boxes)
+                for b, other in boxes[i + 1 :]
+                if box.overlaps(other)
+            ]
+    return clashes
+
+
+def test_money_labels_read_in_k_and_m() -> None:
+    assert [money_text(v) for v in (-400_000, 12_500, 1_234_567, 75, -0.2)] == [
+        "-$400k",
+        "$12.5k",
+        "$1.23M",
+        "$75",
+        "$0",
+    ]
+    formatter = MoneyFormatter()
+    formatter.set_locs([-400_000, -350_000, -300_000])
+    assert [formatter(v) for v in formatter.ticks] == ["-$400k", "-$350k", "-$300k"]
+    formatter.set_locs([0, 500_000, 1_000_000, 1_500_000])
+    assert [formatter(v) for v in formatter.ticks] == ["$0", "$0.5M", "$1.0M", "$1.5M"]
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3, 1e5])
+def test_money_axes_never_overlap_at_any_scale(run: sim.RunResults, scale: float) -> None:
+    series = run.timeseries.copy()
+    series[["gross_profit", "program_cost", "revenue"]] *= scale
+    segments = run.segments.copy()
+    segments[["gross_profit", "program_cost", "revenue"]] *= scale
+    for fig in (
+        plots.cumulative_net_lift(series),
+        plots.quarter_hockey_stick(series),
+        plots.archetype_trajectory(series),
+        plots.segment_heatmap(segments),
+    ):
+        assert overlapping_ticks(fig) == []
+
+
+def test_no_figure_of_the_reports_has_overlapping_tick_labels(
+    run: sim.RunResults, compare: sim.CompareResults
+) -> None:
+    names = list(compare.ranking["design"])
+    limit = plots.common_limit(compare.segments, names)
+    figures = [
+        plots.net_lift_distribution(run),
+        plots.net_lift_distribution(compare),
+        plots.roi_vs_cost(compare),
+        plots.tier_migration(run),
+        plots.archetype_trajectory(compare.timeseries, {n: n for n in names}),
+        *[plots.segment_heatmap(compare.segments, n, limit=limit) for n in names],
+    ]
+    for fig in figures:
+        assert overlapping_ticks(fig) == [], fig.axes[0].get_title()
+
+
+def test_compared_heatmaps_share_one_colour_scale(compare: sim.CompareResults) -> None:
+    names = list(compare.ranking["design"])
+    limit = plots.common_limit(compare.segments, names)
+    largest = max(np.abs(plots.segment_table(compare.segments, n).to_numpy()).max() for n in names)
+    assert limit == pytest.approx(largest)
+    for name in names:
+        mesh = next(
+            c
+            for c in plots.segment_heatmap(compare.segments, name, limit=limit).axes[0].collections
+            if isinstance(c, QuadMesh)
+        )
+        assert mesh.get_clim() == (-limit, limit)
+
+
+def test_the_weekly_profile_has_a_band_and_trajectories_end_at_each_archetypes_lift(
+    run: sim.RunResults,
+) -> None:
+    ax = plots.quarter_hockey_stick(run.timeseries).axes[0]
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2  # two bands
+    fig = plots.archetype_trajectory(run.timeseries)
+    by_archetype = run.summary["by_archetype"]
+    assert [ax.get_title() for ax in fig.axes] == list(by_archetype)
+    for ax, estimates in zip(fig.axes, by_archetype.values(), strict=True):
+        assert ax.lines[0].get_ydata()[-1] == pytest.approx(estimates["net_lift"].mean)

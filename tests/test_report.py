@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import PARTNERLAB, SCENARIOS, load_small, partners_override
+from helpers import PARTNERLAB, SCENARIOS, load_small, partners_override, run_cli
 
 import sim
 from sim.cli.options import BadInput
-from sim.report.html import build_report, money, write_report
+from sim.report.html import build_report, write_report
+from sim.report.page import money
 from sim.runs.folders import save_compare, save_run
 
 PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
@@ -33,7 +35,8 @@ def test_run_report_has_the_headline_net_lift_and_its_figures(run_dir: Path) -> 
     headline = f"{money(net['mean'])} [95% CI {money(net['ci_low'])} to {money(net['ci_high'])}]"
     assert headline in text
     images = PNG.findall(text)
-    assert len(images) == 5  # distribution, cumulative, hockey stick, heatmap, tiers
+    # distribution, cumulative, by archetype, hockey stick, heatmap, tiers
+    assert len(images) == 6
     assert all(base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n") for data in images)
     assert "http://" not in text and "https://" not in text  # opens offline
     assert "name: quickstart" in text  # the resolved scenario
@@ -45,9 +48,12 @@ def test_compare_report_ranks_the_designs(tmp_path: Path) -> None:
     save_compare(results, tmp_path, None)
     text = build_report(tmp_path)
     best = results.ranking.iloc[0]
-    assert f"Best design by net lift: <b>{best['design']}</b>" in text
-    # distribution, ROI against cost, one heatmap per design
-    assert len(PNG.findall(text)) == 2 + len(scenarios)
+    if best["net_lift"].mean > 0:
+        assert html.escape(f"{best['design']} beats today's program") in text
+    else:
+        assert html.escape("No design beats today's program") in text
+    # distribution, ROI against cost, trajectories by archetype, one heatmap per design
+    assert len(PNG.findall(text)) == 3 + len(scenarios)
 
 
 def test_report_command_writes_the_file(run_dir: Path, tmp_path: Path) -> None:
@@ -60,7 +66,7 @@ def test_report_command_writes_the_file(run_dir: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     text = out.read_text()
-    assert "Net lift of <b>" in text and len(PNG.findall(text)) == 5
+    assert "Net lift of <b>" in text and len(PNG.findall(text)) == 6
     assert write_report(run_dir) == run_dir / "report.html"
 
 
@@ -106,3 +112,27 @@ def test_run_with_report_writes_it_next_to_the_results(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     net = json.loads((out / "summary.json").read_text())["net_lift"]
     assert f"<b>{money(net['mean'])} [95% CI" in (out / "report.html").read_text()
+
+
+def test_pilot_report_shows_estimators_cost_and_every_recheck(tmp_path: Path) -> None:
+    from test_pilot import SMALL_GRID, SMALL_PILOT
+
+    out = tmp_path / "pilot"
+    overrides = [arg for item in (*SMALL_PILOT, *SMALL_GRID) for arg in ("--set", item)]
+    done = run_cli(
+        "pilot", "scenarios/pilot_rebate.yaml", "--simulations", "3", "--no-progress",
+        "--out", str(out), *overrides,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    text = build_report(out)
+    assert f"pilot cost <b>{money(summary['pilot_cost'])}</b>" in text
+    assert f"<b>{money(summary['net_effect'])}</b> net of program cost" in text
+    for name, grades in summary["estimators"].items():
+        assert f"<td>{name}" in text and f"<td>{money(grades['mde'])}</td>" in text
+    assert "net lift = incremental gross profit" not in text  # the run report's note
+    for check in summary["checks"]:
+        row = f"{check['partners']:,} partners x {check['weeks']} weeks"
+        assert row in text and row in done.stdout
+        verdict = "confirmed" if check["confirmed"] else "failed the re-check"
+        assert f"{row}: grid" in done.stdout and verdict in done.stdout

@@ -16,9 +16,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-DOLLARS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+from sim.report.style import money_axis  # noqa: E402 - money in $k and $M, as the report's
+
 #: Axis labels (with units) of the quantities that can be plotted against net lift.
 X_LABELS = {
     "incremental_cost": "Incremental program cost, design minus baseline ($)",
@@ -67,14 +67,17 @@ def history_figure(frame: pd.DataFrame, objective: str, maximize: bool = True) -
         ax.legend(title=None)
     ax.set_xlabel("Trial number")
     ax.set_ylabel(f"Objective: {objective.replace('_', ' ')} ($)")
-    ax.yaxis.set_major_formatter(DOLLARS)
+    money_axis(ax.yaxis)
     ax.set_title("Optimization history (in-sample)")
     fig.tight_layout()
     return fig
 
 
 def importance_figure(importances: dict[str, float]) -> Figure:
-    """Parameter importances (PED-ANOVA, normalized to sum to 1), largest first."""
+    """Parameter importances (PED-ANOVA, normalized to sum to 1), largest first.
+
+    Keys are shown as given: pass readable names (:func:`readable_importances`).
+    """
     fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(importances), 4) + 1.2))
     if not importances:
         _empty(ax, "too few completed trials to estimate importances")
@@ -105,9 +108,9 @@ def pareto_figure(frame: pd.DataFrame, x: str = "incremental_cost") -> Figure:
         ax.legend(title=None)
     ax.set_xlabel(X_LABELS[x])
     ax.set_ylabel("Net lift, design minus baseline ($)")
-    ax.yaxis.set_major_formatter(DOLLARS)
+    money_axis(ax.yaxis)
     if x == "incremental_cost":
-        ax.xaxis.set_major_formatter(DOLLARS)
+        money_axis(ax.xaxis)
     ax.set_title("Net lift against " + ("cost" if x == "incremental_cost" else "fairness"))
     fig.tight_layout()
     return fig

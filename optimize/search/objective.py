@@ -271,14 +271,27 @@ class Evaluator:
         return Evaluation(values, measures, constraints, len(pooled))
 
 
+#: The system attribute where samplers' ``constraints_func`` and optuna-dashboard keep constraints.
+DASHBOARD_CONSTRAINTS = "constraints"
+
+
 def record(trial: optuna.Trial, evaluation: Evaluation) -> None:
-    """Store measures, constraints and feasibility on the trial (Optuna's own constraints)."""
+    """Store measures, constraints and feasibility on the trial.
+
+    Constraints go both through Optuna's own API (``set_constraint``, by name)
+    and into the ``constraints`` system attribute as a list, in the order of
+    ``search.constraints``, which is where optuna-dashboard reads them to mark
+    a trial feasible or not.
+    """
     for name, value in evaluation.measures.items():
         trial.set_user_attr(name, value)
     trial.set_user_attr("replications_run", evaluation.replications)
     trial.set_user_attr("feasible", evaluation.feasible)
     for name, value in evaluation.constraints.items():
         trial.set_constraint(name, value)
+    if evaluation.constraints:
+        values = [float(v) for v in evaluation.constraints.values()]
+        trial.storage.set_trial_system_attr(trial._trial_id, DASHBOARD_CONSTRAINTS, values)
 
 
 def worker_id() -> str:

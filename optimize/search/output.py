@@ -51,7 +51,8 @@ def save_result(
         x = result.settings.versus or "incremental_cost"
         objective = result.objective_names[0]
         write_figure(folder.path / "history.png", history_figure(frame, objective, maximize))
-        write_figure(folder.path / "importances.png", importance_figure(result.importances()))
+        importances = importance_figure(result.readable_importances())
+        write_figure(folder.path / "importances.png", importances)
         write_figure(folder.path / "pareto.png", pareto_figure(frame, x))
         shown = str(best_path) if best_path else None
         write_json(folder.path / "summary.json", result.summary_json(shown))

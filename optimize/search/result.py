@@ -20,6 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 from optimize.search.objective import MEASURES
 from optimize.search.settings import SearchSettings
 from optimize.search.space import SearchSpace
+from sim.report.labels import describe_program, tuned_label, value_text
 from sim.runs.stats import Estimate
 from sim.runs.verdicts import design_notes
 from sim.scenario.schema import TOOL_SECTIONS, Scenario
@@ -35,6 +36,11 @@ def _money(value: float | None) -> str:
 
 def _estimate(e: Estimate) -> str:
     return f"{_money(e.mean)} [{_money(e.ci_low)}, {_money(e.ci_high)}]"
+
+
+def named_constraints(trial: FrozenTrial) -> dict[str, float]:
+    """A trial's constraints by name (not the list for optuna-dashboard, keyed "0", "1", ...)."""
+    return {k: v for k, v in trial.constraints.items() if not k.isdigit()}
 
 
 def net_lift_front(frame: pd.DataFrame, x: str, maximize_x: bool) -> set[int]:
@@ -158,6 +164,10 @@ class OptimizeResult:
             return {}
         return {name: float(value) for name, value in found.items()}
 
+    def readable_importances(self) -> dict[str, float]:
+        """:meth:`importances` by readable parameter name ("tiered rebate › silver tier › rate")."""
+        return {tuned_label(self.scenario, k)[0]: v for k, v in self.importances().items()}
+
     def trials_frame(self) -> pd.DataFrame:
         """One row per trial: state, objectives, feasibility, constraints, measures, parameters."""
         names = self.objective_names
@@ -167,7 +177,7 @@ class OptimizeResult:
             row: dict[str, Any] = {"number": t.number, "state": t.state.name, "value": values[0]}
             row |= {f"value_{n}": v for n, v in zip(names[1:], values[1:], strict=True)}
             row["feasible"] = t.user_attrs.get("feasible")
-            row |= {f"constraint_{k}": v for k, v in t.constraints.items()}
+            row |= {f"constraint_{k}": v for k, v in named_constraints(t).items()}
             row |= {m: t.user_attrs.get(m) for m in MEASURES}
             row["replications_run"] = t.user_attrs.get("replications_run")
             row["datetime_start"] = t.datetime_start
@@ -194,6 +204,9 @@ class OptimizeResult:
             if section == "search" or data.get(section) is None:
                 data.pop(section, None)
         value = self.in_sample()["net_lift"]
+        # The design is named for what it is: the trial may have changed or dropped levers.
+        name = describe_program(self.best_scenario.design, start=self.scenario.design)
+        data["design"]["name"] = f"best of {self.study.study_name}: {name}"
         return data | {
             "name": f"{self.scenario.name}_best",
             "description": f"Best design of study {self.study.study_name} (trial "
@@ -295,10 +308,15 @@ class OptimizeResult:
                 f"{_estimate(h['incremental_pipeline_value'])}",
             ]
         lines.append("best parameters:")
-        width = max(map(len, self.best_params or {"": 0}))
-        for name, value in (self.best_params or {}).items():
-            shown = f"{value:.6g}" if isinstance(value, float) else str(value)
-            lines.append(f"  {name:<{width}}  {shown}")
+        shown = [
+            (label, value_text(kind, value))
+            for (label, kind), value in (
+                (tuned_label(self.scenario, name), value)
+                for name, value in (self.best_params or {}).items()
+            )
+        ]
+        width = max((len(label) for label, _ in shown), default=0)
+        lines += [f"  {label:<{width}}  {text}" for label, text in shown]
         if best_scenario_path:
             lines.append(
                 f"best scenario: {best_scenario_path} (run it: partnerlab run {best_scenario_path})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -18,8 +19,25 @@ def _money(value: Any) -> str:
     return "0" if text == "-0" else text
 
 
-def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.0f}%"
+def _share(value: float | None, places: int = 0) -> str:
+    return "n/a" if value is None else f"{100 * value:.{places}f}%"
+
+
+def estimator_rows(
+    data: dict[str, Any], money: Callable[[Any], str], share: Callable[[Any], str]
+) -> list[list[str]]:
+    """Each estimator's bias, coverage, power, CI width and MDE (``partnerlab pilot`` JSON)."""
+    return [
+        [
+            name + (" (primary)" if name == data["estimator"] else ""),
+            money(g["bias"]),
+            share(g["coverage"]),
+            share(g["power"]),
+            money(g["mean_ci_width"]),
+            money(g["mde"]),
+        ]
+        for name, g in data["estimators"].items()
+    ]
 
 
 def pilot_table(results: PilotResults) -> str:
@@ -39,19 +57,8 @@ def pilot_table(results: PilotResults) -> str:
         f"{_money(data['pilot_cost'])} $",
         "",
     ]
-    rows = [
-        [
-            name + (" (primary)" if name == spec.estimator else ""),
-            _money(g["bias"]),
-            _share(g["coverage"]),
-            _share(g["power"]),
-            _money(g["mean_ci_width"]),
-            _money(g["mde"]),
-        ]
-        for name, g in data["estimators"].items()
-    ]
     header = ("estimator", "bias $", "95% CI coverage", "power", "mean CI width $", "MDE $")
-    lines.append(grid(header, rows))
+    lines.append(grid(header, estimator_rows(data, _money, _share)))
     interim = data["interim"]
     if interim is not None:
         lines += [
@@ -91,6 +98,7 @@ def _power_grid(results: PilotResults) -> str:
     rec = results.recommended
     if rec is None:
         return text
+    text += _checks(results.checks)
     if rec["partners"] is None:
         best = rec["best"]
         return text + (
@@ -100,10 +108,24 @@ def _power_grid(results: PilotResults) -> str:
     verdict = "recommended" if rec["confirmed"] else "best candidate (not confirmed)"
     return text + (
         f"\n\n{verdict}: {rec['partners']:,} partners x {rec['weeks']} weeks: power "
-        f"{_share(rec['power'])} (at least {_share(rec['power_low'])} with 95% confidence); "
-        f"re-simulated on {rec['simulations']} fresh worlds: {_share(rec['verified_power'])} "
-        f"(at least {_share(rec['verified_power_low'])})"
+        f"{_share(rec['power'])} on the grid; re-simulated on {rec['simulations']} fresh worlds: "
+        f"{_share(rec['verified_power'], 1)} (at least {_share(rec['verified_power_low'], 1)} "
+        "with 95% confidence)"
     )
+
+
+def _checks(checks: list[dict[str, Any]]) -> str:
+    """Each candidate re-simulated on fresh worlds, in the order tried, and whether it held."""
+    if not checks:
+        return ""
+    lines = [
+        f"  {c['partners']:,} partners x {c['weeks']} weeks: grid {_share(c['power'], 1)}, "
+        f"fresh worlds {_share(c['verified_power'], 1)} (at least "
+        f"{_share(c['verified_power_low'], 1)}): "
+        + ("confirmed" if c["confirmed"] else "failed the re-check")
+        for c in checks
+    ]
+    return "\n\ncandidates re-checked on fresh worlds, smallest first:\n" + "\n".join(lines)
 
 
 def _ci(row: pd.Series) -> str:

@@ -20,42 +20,39 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from sim.levers.rebate_ladder import TieredRebate
 from sim.levers.tier_status import TierStatus
+from sim.report.style import (
+    PALETTE,
+    MoneyFormatter,
+    figure,
+    labels,
+    metric_label,
+    money_axis,
+    money_text,
+)
+from sim.report.weekly import archetype_trajectory, cumulative_net_lift, quarter_hockey_stick
 from sim.runs.results import METRIC_INFO, CompareResults, RunResults, paired_differences
 from sim.runs.stats import mean_ci
-from sim.scenario.calendar import QUARTER
 
-#: Colour-blind-safe qualitative palette (Okabe-Ito like) for arms and designs.
-PALETTE = sns.color_palette("colorblind")
-#: Arm colours shared by every figure: baseline grey-blue, design orange.
-ARM_COLOURS = {"baseline": PALETTE[0], "design": PALETTE[1]}
-DOLLARS = FuncFormatter(lambda v, _: f"{'-' if v < 0 else ''}${abs(v):,.0f}")
+__all__ = [
+    "archetype_trajectory",
+    "cumulative_net_lift",
+    "net_lift_distribution",
+    "power_curve",
+    "quarter_hockey_stick",
+    "roi_vs_cost",
+    "common_limit",
+    "segment_heatmap",
+    "segment_table",
+    "sweep_surface",
+    "tier_migration",
+]
 
 Results = RunResults | CompareResults
-
-
-def _figure(width: float, height: float) -> tuple[Figure, Axes]:
-    """A figure outside pyplot: drawn by Agg when saved, never a window, freed with its last use."""
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.add_subplot()
-
-
-def _labels(ax: Axes, x: str, y: str, title: str) -> None:
-    """Axis labels (with their units) and the title."""
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(title)
-
-
-def _label(metric: str) -> str:
-    """``"Net lift ($)"``: the metric's label with its unit, from :data:`METRIC_INFO`."""
-    name, unit = METRIC_INFO[metric]
-    return f"{name} ({unit})"
 
 
 def designs(results: Results) -> dict[str, str]:
@@ -74,17 +71,6 @@ def net_lift_by_design(results: Results) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[["design", "replication", "net_lift"]]
 
 
-def _band(ax: Axes, frame: pd.DataFrame, x: str, y: str, label: str, colour: object) -> None:
-    """Mean of ``y`` over replications at each ``x``, as a line with its 95% CI band."""
-    stats = [(key, mean_ci(group[y])) for key, group in frame.groupby(x, sort=True)]
-    xs = np.array([key for key, _ in stats])
-    mean = np.array([e.mean for _, e in stats], dtype=float)
-    low = np.array([np.nan if e.ci_low is None else e.ci_low for _, e in stats], dtype=float)
-    high = np.array([np.nan if e.ci_high is None else e.ci_high for _, e in stats], dtype=float)
-    ax.plot(xs, mean, color=colour, label=label)
-    ax.fill_between(xs, low, high, color=colour, alpha=0.25, linewidth=0)
-
-
 def net_lift_distribution(results: Results) -> Figure:
     """Net lift per replication of each design (points) with its mean and 95% CI (bar).
 
@@ -92,7 +78,7 @@ def net_lift_distribution(results: Results) -> Figure:
     """
     data = net_lift_by_design(results)
     order = list(data.groupby("design")["net_lift"].mean().sort_values(ascending=False).index)
-    fig, ax = _figure(8, 2.5 + 0.7 * len(order))
+    fig, (ax,) = figure(8, 2.5 + 0.7 * len(order))
     sns.stripplot(
         data=data,
         x="net_lift",
@@ -123,81 +109,14 @@ def net_lift_distribution(results: Results) -> Figure:
             label="mean and 95% CI" if row == 0 else None,
         )
     ax.axvline(0, color="grey", linestyle="--", linewidth=1)
-    ax.xaxis.set_major_formatter(DOLLARS)
-    _labels(
+    money_axis(ax.xaxis)
+    labels(
         ax,
         "Net lift per replication, design minus baseline ($ over the horizon)",
         "Design",
         "Net lift by design (each point is one simulated world)",
     )
     ax.legend(loc="best")
-    return fig
-
-
-def _weekly_totals(timeseries: pd.DataFrame) -> pd.DataFrame:
-    """Weekly series summed over archetypes: one row per (replication, arm, week)."""
-    return (
-        timeseries.drop(columns="archetype")
-        .groupby(["replication", "arm", "week"], sort=True)
-        .sum()
-        .reset_index()
-    )
-
-
-def cumulative_net_lift(timeseries: pd.DataFrame, design: str = "design") -> Figure:
-    """Cumulative net lift week by week, mean over replications with its 95% CI band.
-
-    Per replication and week: (GP_design - GP_baseline) - (cost_design -
-    cost_baseline), accumulated from week 0; its last point is the run's net lift.
-    """
-    weekly = _weekly_totals(timeseries)
-    weekly["net"] = weekly["gross_profit"] - weekly["program_cost"]
-    arms = weekly.pivot_table(index=["replication", "week"], columns="arm", values="net")
-    lift = (arms[design] - arms["baseline"]).rename("lift").reset_index()
-    lift["cumulative"] = lift.groupby("replication")["lift"].cumsum()
-    fig, ax = _figure(8, 4.5)
-    _band(ax, lift, "week", "cumulative", "mean and 95% CI", ARM_COLOURS["design"])
-    ax.axhline(0, color="grey", linestyle="--", linewidth=1)
-    for quarter_end in range(QUARTER, int(lift["week"].max()) + 1, QUARTER):
-        ax.axvline(quarter_end - 0.5, color="lightgrey", linewidth=0.8, zorder=0)
-    ax.yaxis.set_major_formatter(DOLLARS)
-    _labels(
-        ax,
-        "Week of the program (quarter ends marked)",
-        "Cumulative net lift ($)",
-        "Cumulative net lift, design minus baseline",
-    )
-    ax.legend(loc="upper left")
-    return fig
-
-
-def quarter_hockey_stick(
-    timeseries: pd.DataFrame, design: str = "design", design_name: str = "design"
-) -> Figure:
-    """Weekly sales by week within the quarter, design against baseline (the hockey stick).
-
-    Revenue per week, averaged over the quarters and replications (both arms
-    see the same worlds, so the gap between the lines is the design's). A quarterly
-    reward makes partners close deals late in the quarter: the design's curve
-    bends up at the end of the quarter.
-    """
-    weekly = _weekly_totals(timeseries)
-    weekly = weekly[weekly["arm"].isin([design, "baseline"])]
-    weekly["week_in_quarter"] = weekly["week"] % QUARTER + 1
-    means = weekly.groupby(["arm", "week_in_quarter"])["revenue"].mean()
-    fig, ax = _figure(8, 4.5)
-    for arm, label in (("baseline", "baseline"), (design, design_name)):
-        colour = ARM_COLOURS["baseline" if arm == "baseline" else "design"]
-        ax.plot(means[arm].index, means[arm].to_numpy(), "o-", color=colour, label=label)
-    ax.yaxis.set_major_formatter(DOLLARS)
-    ax.set_xticks(range(1, QUARTER + 1))
-    _labels(
-        ax,
-        "Week within the quarter",
-        "Channel revenue per week ($)",
-        "Weekly sales within the quarter, mean over quarters and worlds",
-    )
-    ax.legend(title="Arm", loc="upper left")
     return fig
 
 
@@ -222,7 +141,7 @@ def tier_migration(results: RunResults, arm: str = "design") -> Figure:
         raise ValueError(f"no tier data for arm {arm!r}: its program has no tiered lever")
     table = rows.groupby(["period", "tier"])["partners"].mean().unstack(fill_value=0)
     names = tier_names(results, arm)
-    fig, ax = _figure(8, 4.5)
+    fig, (ax,) = figure(8, 4.5)
     bottom = np.zeros(len(table))
     periods = table.index.to_numpy() + 1
     for level in table.columns:
@@ -231,7 +150,7 @@ def tier_migration(results: RunResults, arm: str = "design") -> Figure:
         ax.bar(periods, values, bottom=bottom, color=PALETTE[level % len(PALETTE)], label=label)
         bottom += values
     ax.set_xticks(periods)
-    _labels(
+    labels(
         ax,
         "Evaluation period (quarter or year)",
         "Partners (mean over worlds)",
@@ -241,48 +160,68 @@ def tier_migration(results: RunResults, arm: str = "design") -> Figure:
     return fig
 
 
-def segment_heatmap(
+def segment_table(
     segments: pd.DataFrame, design: str = "design", metric: str = "net_lift"
-) -> Figure:
-    """Mean paired ``metric`` by archetype x size band (dollars, over replications).
-
-    Cells hold the mean over replications of the design-minus-baseline
-    difference within that segment; the colour scale is centred on zero.
-    """
+) -> pd.DataFrame:
+    """Mean paired ``metric`` per replication by archetype (rows) x size band (columns)."""
     pairs: Any = list(zip(segments["archetype"], segments["size_band"], strict=True))
     cells = segments.assign(segment=pairs)
     diff = paired_differences(cells, design, by="segment")[metric].groupby("segment").mean()
     table = pd.Series(
         diff.to_numpy(), index=pd.MultiIndex.from_tuples(diff.index, names=["archetype", "band"])
     ).unstack("band")
-    table = table.loc[
+    return table.loc[
         list(dict.fromkeys(segments["archetype"])), list(dict.fromkeys(segments["size_band"]))
     ]
-    limit = float(np.nanmax(np.abs(table.to_numpy()))) or 1.0
-    fig, ax = _figure(7, 1.5 + 0.8 * len(table))
+
+
+def common_limit(segments: pd.DataFrame, designs: list[str], metric: str = "net_lift") -> float:
+    """The largest absolute cell over every design's segment table: one colour scale for all."""
+    cells = [np.abs(segment_table(segments, d, metric).to_numpy()) for d in designs]
+    return float(max(np.nanmax(c) for c in cells)) or 1.0
+
+
+def segment_heatmap(
+    segments: pd.DataFrame,
+    design: str = "design",
+    metric: str = "net_lift",
+    limit: float | None = None,
+) -> Figure:
+    """Mean paired ``metric`` by archetype x size band (dollars, over replications).
+
+    Cells hold the mean over replications of the design-minus-baseline
+    difference within that segment; the colour scale is centred on zero and
+    runs to +-``limit`` (default this design's largest cell; pass
+    :func:`common_limit` to compare several designs on one scale).
+    """
+    table = segment_table(segments, design, metric)
+    limit = limit or float(np.nanmax(np.abs(table.to_numpy()))) or 1.0
+    fig, (ax,) = figure(7, 1.5 + 0.8 * len(table))
     sns.heatmap(
         table,
-        annot=table.map(lambda v: DOLLARS(v, None)),
+        annot=table.map(money_text),
         fmt="",
         cmap="vlag",
         center=0,
         vmin=-limit,
         vmax=limit,
         linewidths=0.5,
-        cbar_kws={"label": f"Mean {_label(metric).lower()} per replication", "format": DOLLARS},
+        cbar_kws={
+            "label": f"Mean {metric_label(metric).lower()} per replication",
+            "format": MoneyFormatter(),
+        },
         ax=ax,
     )
     ax.set_xlabel("Size band")
     ax.set_ylabel("Archetype")
-    shown = "design" if design == "design" else design
-    ax.set_title(f"{METRIC_INFO[metric][0]} by segment, {shown} minus baseline")
+    ax.set_title(f"{METRIC_INFO[metric][0]} by segment, {design} minus baseline")
     return fig
 
 
 def roi_vs_cost(results: CompareResults) -> Figure:
     """ROI against incremental cost of each design, both with their 95% CIs."""
     ranking = results.ranking
-    fig, ax = _figure(8, 5)
+    fig, (ax,) = figure(8, 5)
     for i, row in enumerate(ranking.to_dict("records")):
         cost, roi = row["incremental_cost"], row["roi"]
         if roi.mean is None:
@@ -302,10 +241,10 @@ def roi_vs_cost(results: CompareResults) -> Figure:
             label=f"#{row['rank']} {row['design']}",
         )
     ax.axhline(1, color="grey", linestyle="--", linewidth=1, label="ROI = 1 (break even)")
-    ax.xaxis.set_major_formatter(DOLLARS)
-    _labels(
+    money_axis(ax.xaxis)
+    labels(
         ax,
-        _label("incremental_cost"),
+        metric_label("incremental_cost"),
         "ROI: incremental gross profit per $ of incremental cost (x)",
         "Return against spend, by design (ranked by net lift)",
     )
@@ -313,18 +252,25 @@ def roi_vs_cost(results: CompareResults) -> Figure:
     return fig
 
 
-def sweep_surface(points: pd.DataFrame, params: list[str], metric: str = "net_lift") -> Figure:
+def sweep_surface(
+    points: pd.DataFrame,
+    params: list[str],
+    metric: str = "net_lift",
+    names: dict[str, str] | None = None,
+) -> Figure:
     """Mean ``metric`` across a sweep's points: a line with CI for one parameter, else a map.
 
     Args:
         points: the sweep's points table (``SweepResult.points``, ``points.parquet``).
         params: the one or two parameter columns to plot against.
         metric: a metric with ``<metric>_ci_low``/``_ci_high`` columns.
+        names: readable axis names of the parameters (default the column names).
     """
+    names = names or {}
     if len(params) not in (1, 2) or any(p not in points.columns for p in params):
         raise ValueError(f"expected one or two parameter columns of the points table, got {params}")
-    fig, ax = _figure(8, 5)
-    label = _label(metric)
+    fig, (ax,) = figure(8, 5)
+    label = metric_label(metric)
     if len(params) == 1:
         rows = points.sort_values(params[0])
         ax.plot(rows[params[0]], rows[metric], "o-", color=PALETTE[0], label="mean")
@@ -339,16 +285,16 @@ def sweep_surface(points: pd.DataFrame, params: list[str], metric: str = "net_li
         )
         ax.axhline(0, color="grey", linestyle="--", linewidth=1)
         ax.set_ylabel(label)
-        ax.yaxis.set_major_formatter(DOLLARS)
+        money_axis(ax.yaxis)
         ax.legend(loc="best")
     else:
         x, y = params
         drawn = ax.scatter(
             points[x], points[y], c=points[metric], cmap="viridis", s=120, edgecolors="k"
         )
-        fig.colorbar(drawn, ax=ax, label=f"Mean {label.lower()}", format=DOLLARS)
-        ax.set_ylabel(y)
-    ax.set_xlabel(params[0])
+        fig.colorbar(drawn, ax=ax, label=f"Mean {label.lower()}", format=MoneyFormatter())
+        ax.set_ylabel(names.get(y, y))
+    ax.set_xlabel(names.get(params[0], params[0]))
     ax.set_title(f"Sweep: {METRIC_INFO[metric][0].lower()} across the design points")
     return fig
 
@@ -365,7 +311,7 @@ def power_curve(curve: pd.DataFrame, target: float = 0.8, arm: str | None = None
     arm = arm if arm is not None else str(curve["arm"].iloc[0])
     rows = curve[curve["arm"] == arm].sort_values("partners")
     durations = sorted(rows["weeks"].unique())
-    fig, ax = _figure(8, 4.5)
+    fig, (ax,) = figure(8, 4.5)
     for i, weeks in enumerate(durations):
         one = rows[rows["weeks"] == weeks]
         colour = PALETTE[i % len(PALETTE)]
@@ -374,7 +320,7 @@ def power_curve(curve: pd.DataFrame, target: float = 0.8, arm: str | None = None
     ax.axhline(target, color="grey", linestyle="--", linewidth=1, label=f"target {target:.0%}")
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
-    _labels(
+    labels(
         ax,
         "Pilot partners, all arms (partners)",
         "Power (share of pilots that detect the effect)",

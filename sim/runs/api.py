@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sim.limits import REPLICATIONS
@@ -35,6 +35,7 @@ def run_scenario(
     jobs: int = 1,
     progress: bool = False,
     replication_ids: Sequence[int] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> RunResults:
     """Run the scenario's design against its baseline over paired replications.
 
@@ -48,6 +49,7 @@ def run_scenario(
         replication_ids: which worlds to run, by index (overrides
             ``replications``); e.g. fresh worlds for a held-out check, or one
             world at a time for pruning.
+        on_progress: called with (replications done, total) after each batch.
     """
     spec = _resolve(scenario)
     ids = _replication_ids(
@@ -57,7 +59,9 @@ def run_scenario(
     spec = spec.model_copy(update={"replications": len(ids), "seed": root})
     arms = {"baseline": spec.baseline, "design": spec.design}
     count = check_replications(spec, len(arms), len(ids), jobs)
-    outputs = replicate(spec, arms, root, ids, jobs=count, progress=progress)
+    outputs = replicate(
+        spec, arms, root, ids, jobs=count, progress=progress, on_progress=on_progress
+    )
     runs, segments, timeseries = tables(outputs)
     return RunResults(spec, root, len(ids), runs, segments, timeseries, tier_table(outputs))
 
@@ -70,12 +74,14 @@ def compare_scenarios(
     jobs: int = 1,
     progress: bool = False,
     sources: Sequence[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> CompareResults:
     """Rank several designs against the same baseline on the same worlds.
 
     The scenarios must differ only in their design (and name or description);
     the first one's baseline, world and settings are used for all. ``sources``
-    names each scenario in errors (default: the file path, or the name).
+    names each scenario in errors (default: the file path, or the name);
+    ``on_progress(done, total)`` is called after each batch of replications.
 
     Raises:
         ScenarioError: the scenarios do not share a world, or names collide.
@@ -111,6 +117,8 @@ def compare_scenarios(
     arms = {"baseline": first.baseline} | {s.name: s.design for s in specs}
     base = first.model_copy(update={"replications": len(ids), "seed": root})
     count = check_replications(base, len(arms), len(ids), jobs)
-    outputs = replicate(base, arms, root, ids, jobs=count, progress=progress)
+    outputs = replicate(
+        base, arms, root, ids, jobs=count, progress=progress, on_progress=on_progress
+    )
     runs, segments, timeseries = tables(outputs)
     return CompareResults(specs, root, len(ids), runs, segments, timeseries)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,11 +249,13 @@ def replicate(
     jobs: int = 1,
     progress: bool = True,
     label: str = "replications",
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[ReplicationOutput]:
     """Run ``replications`` in batches (:func:`batches`), in parallel with joblib/loky.
 
     The workers exit when this process dies (:mod:`sim.runs.lifeline`).
-    Returns one output per replication, in replication order.
+    Returns one output per replication, in replication order. ``on_progress(done,
+    total)`` is called after each batch (the app's progress bar; the terminal's is tqdm).
     """
     partners = sum(scenario.population.partners.values())
     groups = batches(replications, partners, len(arms), jobs)
@@ -276,4 +278,6 @@ def replicate(
         for done in results:
             outputs += done
             bar.update(len(done))
+            if on_progress is not None:
+                on_progress(len(outputs), len(replications))
     return outputs

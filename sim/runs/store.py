@@ -31,6 +31,8 @@ from sim.scenario.schema import Scenario
 MANIFEST = "manifest.json"
 #: Files of a results folder its manifest does not list: itself, and the report drawn from it.
 UNLISTED = frozenset({MANIFEST, "report.html"})
+#: The folder of a results folder that ``partnerlab export`` writes its CSV files to.
+EXPORTS = "csv"
 #: Largest manifest ``report`` reads, in bytes.
 MAX_MANIFEST_BYTES = 64 << 20
 PACKAGES = ("partnerlab", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "joblib")
@@ -126,12 +128,17 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def derived(name: str) -> bool:
+    """Whether a folder's file (relative path) is drawn from its results: manifest, report, CSV."""
+    return name in UNLISTED or PurePosixPath(name).parts[:1] == (EXPORTS,)
+
+
 def file_hashes(folder: Path) -> dict[str, str]:
     """Relative path -> SHA-256 of every file in ``folder`` but :data:`UNLISTED`, sorted."""
     found = {}
     for path in sorted(folder.rglob("*")):
         name = path.relative_to(folder).as_posix()
-        if path.is_file() and name not in UNLISTED:
+        if path.is_file() and not derived(name):
             found[name] = sha256(path)
     return found
 
@@ -198,13 +205,13 @@ def verify_folder(folder: Path) -> dict[str, Any]:
             name = entry.relative_to(folder).as_posix()
             if entry.is_symlink() or not (entry.is_file() or entry.is_dir()):
                 raise BadInput(f"{folder}: {name}: not a regular file or folder")
-            if entry.is_file() and name not in listed and name not in UNLISTED:
+            if entry.is_file() and name not in listed and not derived(name):
                 raise BadInput(f"{folder}: {name}: not in {MANIFEST}; expected only its files")
         for name, digest in listed.items():
             parts = PurePosixPath(name).parts
             if not parts or parts[0] == "/" or ".." in parts:
                 raise BadInput(f"{path}: {name!r}: expected a file inside the folder")
-            if not (folder / name).is_file() or name in UNLISTED:
+            if not (folder / name).is_file() or derived(name):
                 raise BadInput(f"{folder}: {name}: missing; {MANIFEST} lists it")
             if sha256(folder / name) != digest:
                 raise BadInput(

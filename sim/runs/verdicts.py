@@ -11,6 +11,7 @@ program, or wins only by cutting gross profit, one plain line says so.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sim.runs.stats import Estimate
 
@@ -77,6 +78,26 @@ def design_notes(
             f"{dollars(-pipeline)} less in expected gross profit."
         )
     return notes
+
+
+def verdict(designs: Sequence[tuple[str, Mapping[str, Any]]], baseline: str) -> str:
+    """Whether any design beats today's program on net lift, in one plain sentence.
+
+    ``designs`` are (name, net lift as JSON: ``{"mean", "ci_low", "ci_high"}``)
+    pairs, best first. A design beats the baseline when its mean net lift is
+    above zero; it beats it clearly when the 95% CI lies above zero.
+    """
+    winners = [(name, e) for name, e in designs if (e["mean"] or 0.0) > 0]
+    if not winners:
+        return (
+            f"No design beats today's program ({baseline}): every one loses money "
+            "against it on these worlds."
+        )
+    name, best = winners[0]
+    sure = best["ci_low"] is not None and best["ci_low"] > 0
+    return f"{name} beats today's program ({baseline}) by {dollars(best['mean'])}" + (
+        " (95% CI above zero)." if sure else " on average, but its 95% CI includes zero."
+    )
 
 
 def ranking_notes(ranked: Sequence[tuple[str, Mapping[str, Estimate]]], baseline: str) -> list[str]:
