@@ -31,6 +31,8 @@ COMMANDS = (
     "sim.cli.pilot",
     "sim.cli.matrix",
     "sim.cli.report",
+    "sim.cli.history",
+    "sim.cli.calibrate",
     "optimize.cli.optimize",
     "optimize.cli.sweep",
     "optimize.cli.sensitivity",

@@ -29,7 +29,7 @@ from sim.runs.store import atomic_write
 from sim.scenario.loading import validate_scenario
 from sim.scenario.schema import Scenario
 
-KINDS = ("run", "compare", "optimize", "sweep", "pilot")
+KINDS = ("run", "compare", "optimize", "sweep", "pilot", "calibrate")
 #: A figure of the report: its caption and its PNG bytes.
 Shown = tuple[str, bytes]
 
@@ -266,12 +266,41 @@ def _pilot(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Shown]
     return text, shown
 
 
+def _calibrate(folder: Path, manifest: dict[str, Any]) -> tuple[str, Iterator[Shown]]:
+    fit = _read_json(folder / "fit.json")
+    rows = "".join(
+        f"<tr><td>{html.escape(path)}</td><td>{p['mean']:.4g}</td>"
+        f"<td>[{p['ci_low']:.4g}, {p['ci_high']:.4g}]</td>"
+        f"<td>[{p['prior_low']:.4g}, {p['prior_high']:.4g}]</td>"
+        f"<td>{'yes' if p['identified'] else '<b>no</b>'}</td></tr>"
+        for path, p in fit["parameters"].items()
+    )
+    held = fit["held_out"]["coverage_90"]
+    text = (
+        f"<p class='headline'>Calibrated on {html.escape(str(fit['history']['file']))} "
+        f"({fit['history']['periods']} {fit['history']['frequency']}s); held-out check: "
+        f"<b>{'n/a' if held is None else f'{held:.0%}'}</b> of statistics inside their 90% "
+        "predictive band.</p><table><tr><th>Parameter</th><th>Posterior mean</th>"
+        f"<th>90% interval</th><th>Prior</th><th>Identified</th></tr>{rows}</table>"
+        + "".join(f"<p class='note'>{html.escape(line)}</p>" for line in fit["identification"])
+    )
+    captions = {
+        "statistics.png": "Each summary statistic: observed against the 50% and 90% bands of "
+        "histories simulated from the posterior, per archetype.",
+        "posterior.png": "Posterior against prior, per parameter.",
+        "held_out.png": "The weeks held out: observed against the bands of a fit on the rest.",
+    }
+    shown = ((c, (folder / n).read_bytes()) for n, c in captions.items() if (folder / n).exists())
+    return text, shown
+
+
 SECTIONS: dict[str, Callable[[Path, dict[str, Any]], tuple[str, Iterator[Shown]]]] = {
     "run": _run,
     "compare": _compare,
     "optimize": _optimize,
     "sweep": _sweep,
     "pilot": _pilot,
+    "calibrate": _calibrate,
 }
 
 
