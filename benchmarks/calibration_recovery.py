@@ -95,7 +95,9 @@ def main() -> None:
     )
     print(summary.to_string(float_format=lambda v: f"{v:.3g}"))
     per_history = table.groupby("history").cpu_s.first()
-    print(f"CPU per calibration: median {np.median(per_history):.0f} s, max {per_history.max():.0f} s")
+    print(
+        f"CPU per calibration: median {np.median(per_history):.0f} s, max {per_history.max():.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ LAYERS = (
     ("sim.levers",),
     ("sim.engine",),
     ("sim.runs",),
-    ("sim.pilot", "sim.checks"),
+    ("sim.pilot", "sim.checks", "sim.calibration"),
     ("sim.report",),
     ("optimize.choices",),
     ("optimize.search",),

@@ -86,28 +86,59 @@ def calibrate(
     priors = settings.priors(list(dict.fromkeys(history.archetype.tolist())))
     for path in priors:
         if path.split(".")[1] not in set(history.archetype.tolist()):
-            raise HistoryError(str(history_path), None, "archetype", f"partners of {path.split('.')[1]}, whose {path} is fitted")
+            raise HistoryError(
+                str(history_path),
+                None,
+                "archetype",
+                f"partners of {path.split('.')[1]}, whose {path} is fitted",
+            )
     space = Space.of(priors)
     world = calibration_world(history, scenario)
     held = _held_out_periods(history, settings)
     windows = {"full": (0, history.periods), "head": (0, history.periods - held)}
     context = context_of(world)
-    simulator = Simulator(world, context, history.frequency, tuple(history.series), windows, settings.seed)
+    simulator = Simulator(
+        world, context, history.frequency, tuple(history.series), windows, settings.seed
+    )
     observed = summaries(history, context)
     observed_head = summaries(history, context, windows["head"])
     store = DesignStore(out, _fingerprint(history, world, settings, space), space)
     rng = np.random.default_rng(settings.seed)
-    design, posterior, regions = _rounds(store, simulator, space, settings, observed, jobs, progress, rng)
-    fit_check = predictive_bands(simulator, posterior, observed, "full", settings.predictive, jobs, progress)
+    design, posterior, regions = _rounds(
+        store, simulator, space, settings, observed, jobs, progress, rng
+    )
+    fit_check = predictive_bands(
+        simulator, posterior, observed, "full", settings.predictive, jobs, progress
+    )
     held_out = None
     if held:
-        head_posterior = posterior_of(design, space, observed_head, "head", settings.draws, rng, regions)
+        head_posterior = posterior_of(
+            design, space, observed_head, "head", settings.draws, rng, regions
+        )
         tail = {"tail": (history.periods - held, history.periods)}
         observed_tail = summaries(history, context, tail["tail"])
-        tail_simulator = Simulator(world, context, history.frequency, tuple(history.series), tail, settings.seed)
-        held_out = predictive_bands(tail_simulator, head_posterior, observed_tail, "tail", settings.predictive, jobs, progress)
+        tail_simulator = Simulator(
+            world, context, history.frequency, tuple(history.series), tail, settings.seed
+        )
+        held_out = predictive_bands(
+            tail_simulator,
+            head_posterior,
+            observed_tail,
+            "tail",
+            settings.predictive,
+            jobs,
+            progress,
+        )
     return Calibration(
-        history, scenario, world, settings, posterior, fit_check, held_out, store.best(), len(design.unit)
+        history,
+        scenario,
+        world,
+        settings,
+        posterior,
+        fit_check,
+        held_out,
+        store.best(),
+        len(design.unit),
     )
 
 
@@ -133,9 +164,13 @@ def _rounds(
         unit = (
             first_round(space, settings.points, settings.seed)
             if posterior is None
-            else next_round(posterior, settings.points, np.random.default_rng([settings.seed, round_]))
+            else next_round(
+                posterior, settings.points, np.random.default_rng([settings.seed, round_])
+            )
         )
-        done = simulate_round(store, simulator, round_, unit, settings.seeds, observed, jobs, progress)
+        done = simulate_round(
+            store, simulator, round_, unit, settings.seeds, observed, jobs, progress
+        )
         found += done
         units.append(unit)
         rounds.append(np.full(len(unit), round_))
@@ -156,7 +191,10 @@ def _held_out_periods(history: PartnerHistory, settings: CalibrationSettings) ->
     """Periods held out for the check; the history must leave enough to fit on."""
     if settings.held_out_weeks == 0:
         return 0
-    held = int(history.periods - period_of_week(np.array([history.weeks - settings.held_out_weeks]), history.frequency)[0])
+    held = int(
+        history.periods
+        - period_of_week(np.array([history.weeks - settings.held_out_weeks]), history.frequency)[0]
+    )
     if history.periods - held < MIN_FIT_QUARTERS * PER_QUARTER[history.frequency]:
         raise HistoryError(
             history.source,
@@ -168,7 +206,9 @@ def _held_out_periods(history: PartnerHistory, settings: CalibrationSettings) ->
     return held
 
 
-def _fingerprint(history: PartnerHistory, world: Scenario, settings: CalibrationSettings, space: Space) -> str:
+def _fingerprint(
+    history: PartnerHistory, world: Scenario, settings: CalibrationSettings, space: Space
+) -> str:
     """A digest of what shapes the design's simulations: a changed setup starts a new study."""
     digest = hashlib.sha256()
     for array in history.series.values():

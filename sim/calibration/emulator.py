@@ -113,9 +113,7 @@ class BlockFit:
         return value
 
 
-def usable(
-    names: Sequence[str], observed: FloatArray, stats: FloatArray, prefix: str
-) -> list[int]:
+def usable(names: Sequence[str], observed: FloatArray, stats: FloatArray, prefix: str) -> list[int]:
     """Statistics of one block that the data and every simulation define, and that vary."""
     keep = []
     for k, name in enumerate(names):

@@ -90,22 +90,29 @@ def run_pairs(
         workers = jobs if jobs > 0 else 2
         per_batch = min(per_batch, max(1, -(-len(values) // workers)))
     starts = range(0, len(values), per_batch)
-    chunks = [(list(values[s : s + per_batch]), list(replications[s : s + per_batch])) for s in starts]
+    chunks = [
+        (list(values[s : s + per_batch]), list(replications[s : s + per_batch])) for s in starts
+    ]
     if jobs == 1:
         results = (simulator.summarize(v, r) for v, r in chunks)
     else:
         tasks = (delayed(simulator.summarize)(v, r) for v, r in chunks)
         results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
     out: list[dict[str, dict[str, float]]] = []
-    with tqdm(total=len(values), desc=label, unit="sim", file=sys.stderr, disable=not progress, leave=False) as bar:
+    with tqdm(
+        total=len(values),
+        desc=label,
+        unit="sim",
+        file=sys.stderr,
+        disable=not progress,
+        leave=False,
+    ) as bar:
         for done in results:
             out += done
             bar.update(len(done))
     return out
 
 
-def stat_array(
-    summaries_: Sequence[dict[str, float]], names: Sequence[str]
-) -> FloatArray:
+def stat_array(summaries_: Sequence[dict[str, float]], names: Sequence[str]) -> FloatArray:
     """Statistics ``names`` of each summary as rows (``nan`` where undefined)."""
     return np.array([[s.get(n, np.nan) for n in names] for s in summaries_], dtype=np.float64)

@@ -91,7 +91,11 @@ def posterior_figure(result: Calibration) -> Figure:
         ax: Axes = fig.add_subplot(rows, columns, k + 1)
         draws = values[:, k]
         ax.axvspan(prior.low, prior.high, color="0.9", label="prior (uniform)")
-        bins = np.geomspace(prior.low, prior.high, 40) if prior.log else np.linspace(prior.low, prior.high, 40)
+        bins = (
+            np.geomspace(prior.low, prior.high, 40)
+            if prior.log
+            else np.linspace(prior.low, prior.high, 40)
+        ).tolist()
         ax.hist(draws, bins=bins, density=True, color=PALETTE[0], alpha=0.8, label="posterior")
         if prior.log:
             ax.set_xscale("log")
@@ -127,5 +131,8 @@ def write_figures(result: Calibration, out: Path) -> None:
             result.held_out.bands, f"Held-out weeks {start}-{stop - 1}, fitted on the weeks before"
         )
     for name, figure in figures.items():
-        data = _png(figure)
-        atomic_write(out / name, lambda temp, data=data: temp.write_bytes(data))
+        _write_png(out / name, _png(figure))
+
+
+def _write_png(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda temp: temp.write_bytes(data))

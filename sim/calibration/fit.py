@@ -45,9 +45,7 @@ class Design:
 
     def stats(self, window: str, names: Sequence[str]) -> FloatArray:
         """Statistics ``[points, replicates, names]`` of one window."""
-        return np.stack(
-            [stat_array([r[window] for r in point], names) for point in self.summaries]
-        )
+        return np.stack([stat_array([r[window] for r in point], names) for point in self.summaries])
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,9 @@ def simulate_round(
     group = max(1, 8 * max(jobs, 1))
     for first in range(0, len(pending), group):
         chunk = pending[first : first + group]
-        values = [space.values(space.from_unit(unit[i : i + 1])[0]) for i in chunk for _ in range(seeds)]
+        values = [
+            space.values(space.from_unit(unit[i : i + 1])[0]) for i in chunk for _ in range(seeds)
+        ]
         replications = [DESIGN_REPLICATION + r for _ in chunk for r in range(seeds)]
         label = f"round {round_ + 1}: {first + len(chunk)}/{len(pending)} points"
         done = run_pairs(simulator, values, replications, jobs, progress, label)
@@ -147,7 +147,9 @@ def distance(replicates: list[Summary], observed: dict[str, float]) -> float:
     return float(np.nanmean(gap**2)) if names else float("nan")
 
 
-def region_points(design: Design, index: Sequence[int], region: tuple[FloatArray, FloatArray] | None) -> npt.NDArray[np.bool_]:
+def region_points(
+    design: Design, index: Sequence[int], region: tuple[FloatArray, FloatArray] | None
+) -> npt.NDArray[np.bool_]:
     """The points whose block coordinates lie in the region (99% ellipsoid of the proposal)."""
     if region is None:
         return np.ones(len(design.unit), dtype=bool)

@@ -48,12 +48,12 @@ def period_of_week(weeks: npt.NDArray[np.integer], frequency: Frequency) -> npt.
     """The period (of ``frequency``) each week falls in."""
     weeks = np.asarray(weeks, dtype=np.int64)
     if frequency == "week":
-        return weeks
+        return weeks.astype(np.int64)
     quarter, week_of_quarter = np.divmod(weeks, QUARTER)
     if frequency == "quarter":
-        return quarter
+        return quarter.astype(np.int64)
     month = np.searchsorted(np.array(MONTH_STARTS), week_of_quarter, side="right") - 1
-    return quarter * 3 + month
+    return (quarter * 3 + month).astype(np.int64)
 
 
 def weeks_in(periods: int, frequency: Frequency) -> int:

@@ -39,7 +39,9 @@ def marginals(result: Calibration) -> dict[str, Marginal]:
     """Each parameter's posterior summary, by path."""
     posterior = result.posterior
     values, unit = posterior.values, posterior.unit
-    return {path: marginal(values[:, i], unit[:, i]) for i, path in enumerate(posterior.space.paths)}
+    return {
+        path: marginal(values[:, i], unit[:, i]) for i, path in enumerate(posterior.space.paths)
+    }
 
 
 def identification(result: Calibration) -> list[str]:
@@ -101,7 +103,10 @@ def fit_json(result: Calibration, out: Path) -> dict[str, Any]:
             "frequency": history.frequency,
             "periods": history.periods,
             "weeks": history.weeks,
-            "partners": {a: int(n) for a, n in zip(*np.unique(history.archetype, return_counts=True), strict=True)},
+            "partners": {
+                a: int(n)
+                for a, n in zip(*np.unique(history.archetype, return_counts=True), strict=True)
+            },
         },
         "fit": {"coverage_90": result.fit.coverage_90, "statistics": _rows(result.fit.bands)},
         "best_point": result.best,
@@ -117,11 +122,12 @@ def fit_json(result: Calibration, out: Path) -> dict[str, Any]:
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = frame.to_dict("records")
-    return records
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def calibrated_scenario(result: Calibration, out: Path, scenario_path: Path | None) -> dict[str, Any]:
+def calibrated_scenario(
+    result: Calibration, out: Path, scenario_path: Path | None
+) -> dict[str, Any]:
     """The mapping of ``calibrated.yaml``: the input extended with what the data say."""
     history, scenario = result.history, result.scenario
     fields = population_of(history, scenario)
@@ -161,14 +167,21 @@ def write_calibration(
     from sim.calibration.figures import write_figures
 
     space = result.posterior.space
-    write_parquet(out / "posterior.parquet", pd.DataFrame(result.posterior.values, columns=list(space.paths)))
+    write_parquet(
+        out / "posterior.parquet", pd.DataFrame(result.posterior.values, columns=list(space.paths))
+    )
     text = yaml.safe_dump(calibrated_scenario(result, out, scenario_path), sort_keys=False)
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     header = f"# Written by partnerlab calibrate at {stamp} from {result.history.source}.\n"
-    atomic_write(out / "calibrated.yaml", lambda temp: temp.write_text(header + text, encoding="utf-8"))
+    atomic_write(
+        out / "calibrated.yaml", lambda temp: temp.write_text(header + text, encoding="utf-8")
+    )
     write_json(out / "fit.json", fit_json(result, out))
     write_figures(result, out)
-    write_json(out / "manifest.json", manifest(KIND, [result.scenario], result.settings.seed, result.settings.seeds, argv))
+    write_json(
+        out / "manifest.json",
+        manifest(KIND, [result.scenario], result.settings.seed, result.settings.seeds, argv),
+    )
 
 
 def read_posterior(folder: Path, count: int) -> list[dict[str, float]]:

@@ -39,11 +39,15 @@ def population_of(history: PartnerHistory, scenario: Scenario) -> dict[str, Any]
         behaviour[archetype] = {"entry_rate": min(recruits / base / years, 2.0)}
     if history.region is not None:
         names, seen = np.unique(history.region, return_counts=True)
-        population["regions"] = {str(n): int(c) / history.partners for n, c in zip(names, seen, strict=True)}
+        population["regions"] = {
+            str(n): int(c) / history.partners for n, c in zip(names, seen, strict=True)
+        }
     if history.size_band is not None:
         population["size_bands"] = _band_shares(history, scenario)
     ramp = {a: scenario.archetype_params(a).ramp_weeks for a in archetypes}
-    recent = np.array([-ramp[a] < j <= 0 for a, j in zip(history.archetype, history.joined, strict=True)])
+    recent = np.array(
+        [-ramp[a] < j <= 0 for a, j in zip(history.archetype, history.joined, strict=True)]
+    )
     if at_start.any() and np.isfinite(history.joined[at_start]).any():
         population["new_share"] = float(recent[at_start].mean())
     return {"population": population, "behaviour": behaviour}

@@ -152,14 +152,20 @@ def _frequency(
     if len(named) > 1:
         raise reader.fail(None, named[1], f"expected one period column, found {named}")
     if declared is not None and declared not in FREQUENCIES:
-        raise reader.fail(None, "", f"frequency {declared!r} declared; expected one of {FREQUENCIES}")
+        raise reader.fail(
+            None, "", f"frequency {declared!r} declared; expected one of {FREQUENCIES}"
+        )
     if named:
         column = named[0]
-        chosen = given or cast(Frequency, column)
+        chosen: Frequency = given or column
         if chosen != column or (declared and declared != column):
-            raise reader.fail(None, column, f"a {column} column with {given or declared} declared; expected one frequency")
+            raise reader.fail(
+                None,
+                column,
+                f"a {column} column with {given or declared} declared; expected one frequency",
+            )
         return chosen, column
-    frequency = given or cast(Frequency | None, declared) or "week"
+    frequency: Frequency = given or declared or "week"
     return frequency, "period"
 
 
@@ -184,9 +190,9 @@ def _periods(reader: Reader, column: str, frequency: Frequency) -> np.ndarray:
 def _numbers(reader: Reader, column: str, allow_negative: bool) -> np.ndarray:
     """A per-period column as numbers (empty cells of optional columns are 0)."""
     raw = reader.frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    reader.first_bad((values.isna() & raw.notna()).to_numpy(), column, "a number")
-    values = values.fillna(0.0).to_numpy(dtype=np.float64)
+    parsed = pd.to_numeric(raw, errors="coerce")
+    reader.first_bad((parsed.isna() & raw.notna()).to_numpy(), column, "a number")
+    values = parsed.fillna(0.0).to_numpy(dtype=np.float64)
     reader.first_bad(~np.isfinite(values), column, "a finite number")
     if not allow_negative:
         hint = " (returns are not declared: add '# returns: true')" if column == "revenue" else ""

@@ -105,7 +105,11 @@ class Recorder:
             )
         if "mdf_claimed" in out:
             claimed = sum(
-                (c.claimed for c in self.model.stages.every_component if isinstance(c, MarketingFund)),
+                (
+                    c.claimed
+                    for c in self.model.stages.every_component
+                    if isinstance(c, MarketingFund)
+                ),
                 0.0 * revenue,
             )
             out["mdf_claimed"][week] = claimed - self._claimed

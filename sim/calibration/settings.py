@@ -91,7 +91,10 @@ class CalibrationSettings(BaseModel):
         out = dict(self.params)
         if self.fit_size:
             for archetype in archetypes:
-                out.setdefault(f"behaviour.{archetype}.size_sigma", Prior(low=SIZE_PRIOR[0], high=SIZE_PRIOR[1]))
+                out.setdefault(
+                    f"behaviour.{archetype}.size_sigma",
+                    Prior(low=SIZE_PRIOR[0], high=SIZE_PRIOR[1]),
+                )
         return out
 
 
@@ -135,7 +138,9 @@ def check_param(path: str, prior: Prior, scenario: Scenario, source: str, field:
     parts = path.split(".")
     if len(parts) != 3 or parts[0] != "behaviour" or parts[1] not in ARCHETYPES:
         raise ScenarioError(
-            source, field, f"expected behaviour.<archetype>.<parameter>, one of {sorted(ARCHETYPES)}"
+            source,
+            field,
+            f"expected behaviour.<archetype>.<parameter>, one of {sorted(ARCHETYPES)}",
         )
     archetype, name = parts[1], parts[2]
     if name not in FITTABLE:

@@ -58,7 +58,12 @@ class DesignStore:
         return self._done.get((round_, index))
 
     def add(
-        self, round_: int, index: int, values: Sequence[float], summaries: list[Summary], distance: float
+        self,
+        round_: int,
+        index: int,
+        values: Sequence[float],
+        summaries: list[Summary],
+        distance: float,
     ) -> None:
         """Record a simulated point (all its replicates) as a complete trial."""
         import optuna
@@ -87,13 +92,19 @@ class DesignStore:
 def _portable(summaries: list[Summary]) -> list[Mapping[str, Mapping[str, float | None]]]:
     """Statistics as JSON can hold them (``nan`` as ``None``)."""
     return [
-        {w: {k: (v if math.isfinite(v) else None) for k, v in s.items()} for w, s in windows.items()}
+        {
+            w: {k: (v if math.isfinite(v) else None) for k, v in s.items()}
+            for w, s in windows.items()
+        }
         for windows in summaries
     ]
 
 
 def _restore(stored: Any) -> list[Summary]:
     return [
-        {w: {k: (math.nan if v is None else float(v)) for k, v in s.items()} for w, s in windows.items()}
+        {
+            w: {k: (math.nan if v is None else float(v)) for k, v in s.items()}
+            for w, s in windows.items()
+        }
         for windows in stored
     ]

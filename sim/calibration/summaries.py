@@ -107,7 +107,9 @@ class _Part:
             stats["bunching"] = self._bunching(context.thresholds[archetype])
         if "deals_registered" in self.series:
             registered = self.series["deals_registered"].sum()
-            stats["registered"] = float(np.log((registered + 0.5) / (self.series["deals_won"].sum() + 0.5)))
+            stats["registered"] = float(
+                np.log((registered + 0.5) / (self.series["deals_won"].sum() + 0.5))
+            )
         if "mdf_claimed" in self.series:
             claimed = self.series["mdf_claimed"].sum()
             stats["mdf"] = float(np.log((claimed + 1.0) / (self.revenue.sum() + 1.0)))
@@ -146,13 +148,22 @@ class _Part:
     def _halves(self) -> dict[str, float]:
         half = self.revenue.shape[0] // 2
         whole = self.present.all(axis=0)
-        first, second = self.revenue[:half, whole].sum(axis=0), self.revenue[half:, whole].sum(axis=0)
-        won_first, won_second = self.won[:half, whole].any(axis=0), self.won[half:, whole].any(axis=0)
+        first, second = (
+            self.revenue[:half, whole].sum(axis=0),
+            self.revenue[half:, whole].sum(axis=0),
+        )
+        won_first, won_second = (
+            self.won[:half, whole].any(axis=0),
+            self.won[half:, whole].any(axis=0),
+        )
         if whole.sum() < MIN_PARTNERS or not won_first.any():
             return {"lapsed": np.nan, "persistence": np.nan}
         a, b = np.log1p(np.maximum(first, 0)), np.log1p(np.maximum(second, 0))
         persistence = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else np.nan
-        return {"lapsed": float((won_first & ~won_second).sum() / won_first.sum()), "persistence": persistence}
+        return {
+            "lapsed": float((won_first & ~won_second).sum() / won_first.sum()),
+            "persistence": persistence,
+        }
 
     def _change(self, week: int) -> dict[str, float]:
         cut = int(period_of_week(np.array([week]), self.history.frequency)[0]) - self.start
@@ -160,8 +171,8 @@ class _Part:
             return {}
         before, after = slice(0, cut), slice(cut, None)
 
-        def rate(values: FloatArray, rows: slice) -> float:
-            return float((values[rows].sum() + 0.5) / max(self.present[rows].sum(), 1))
+        def rate(values: npt.NDArray[np.float64 | np.bool_], rows: slice) -> float:
+            return (float(values[rows].sum()) + 0.5) / max(float(self.present[rows].sum()), 1.0)
 
         out = {
             "change_revenue": float(np.log(rate(self.revenue, after) / rate(self.revenue, before))),

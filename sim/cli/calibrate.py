@@ -32,7 +32,9 @@ def register(commands: Any) -> None:
         help="a parameter to fit and its uniform prior, e.g. "
         "behaviour.reseller.effort_elasticity=0:3 (repeatable)",
     )
-    calibrate.add_argument("--out", type=Path, help="folder (default: results/<name>-calibrate-<time>)")
+    calibrate.add_argument(
+        "--out", type=Path, help="folder (default: results/<name>-calibrate-<time>)"
+    )
     calibrate.add_argument(
         "--jobs", type=integer(1, allow_all=True), default=1, help="worker processes; -1 for all"
     )

@@ -1,4 +1,4 @@
-"""The ``history`` subcommand: the partner history a scenario's world produces under its baseline."""
+"""The ``history`` subcommand: the history a scenario's world produces under its baseline."""
 
 from __future__ import annotations
 

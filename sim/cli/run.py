@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.options import EXIT_OK, add_run_options, emit, run_options
+from sim.cli.options import (
+    EXIT_OK,
+    add_posterior_options,
+    add_run_options,
+    emit,
+    posterior_assumptions,
+    run_options,
+    uncertainty_line,
+)
 
 
 def register(commands: Any) -> None:
@@ -19,6 +27,7 @@ def register(commands: Any) -> None:
     )
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     add_run_options(run)
+    add_posterior_options(run)
     run.add_argument("--report", action="store_true", help="also write OUT/report.html")
     run.set_defaults(handler=cmd_run)
 
@@ -33,12 +42,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
-    results = run_scenario(scenario, **run_options(args))
+    results = run_scenario(scenario, assumptions=posterior_assumptions(args), **run_options(args))
     out = args.out or default_out_dir(scenario.name)
     save_run(results, out, sys.argv)
     if args.report:
         from sim.report.html import write_report  # matplotlib loads only when asked
 
         write_report(out)
-    emit(args, results.to_json(), run_table(results), out)
+    emit(args, results.to_json(), run_table(results) + uncertainty_line(results.uncertainty), out)
     return EXIT_OK

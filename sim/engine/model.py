@@ -24,9 +24,9 @@ from sim.engine.accounting import MODEL_REPORTERS, Accounts
 from sim.engine.flows import Flows
 from sim.engine.phases import PHASES
 from sim.engine.rules import Rules
+from sim.engine.stages import ProgramStages
 from sim.engine.timing import TimingGame
 from sim.levers.base import Component
-from sim.engine.stages import ProgramStages
 from sim.levers.build import ProgramParts
 from sim.levers.effects import Outlook
 from sim.levers.roles import TimedReward
