@@ -41,8 +41,6 @@ from sim.calibration.summaries import context_of, summaries
 from sim.errors import HistoryError
 from sim.scenario.schema import Scenario
 
-#: Independent replicates at each round's centre, for the covariance of the statistics.
-NOISE_REPLICATES = 40
 #: Fewest periods of history a held-out check leaves to fit on, in quarters.
 MIN_FIT_QUARTERS = 2
 
@@ -179,7 +177,7 @@ def _rounds(
             if posterior is None
             else posterior.unit.mean(axis=0)
         )
-        noise = simulate_noise(store, simulator, round_, centre, NOISE_REPLICATES, jobs, progress)
+        noise = simulate_noise(store, simulator, round_, centre, settings.noise, jobs, progress)
         design = Design(np.vstack(units), np.concatenate(rounds), list(found), noise)
         regions = posterior.proposal if posterior is not None else None
         posterior = posterior_of(design, space, observed, "full", settings.draws, rng, regions)

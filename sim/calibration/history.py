@@ -152,7 +152,16 @@ class PartnerHistory:
         """Write the history as CSV or parquet (by the file's suffix), atomically."""
         frame = self.to_frame()
         if path.suffix == ".parquet":
-            atomic_write(path, lambda temp: frame.to_parquet(temp, index=False))
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            declared = {
+                b"partnerlab.frequency": self.frequency.encode(),
+                b"partnerlab.returns": str(self.returns).lower().encode(),
+            }
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **declared})
+            atomic_write(path, lambda temp: pq.write_table(table, temp))
             return
         header = f"# frequency: {self.frequency}\n# returns: {str(self.returns).lower()}\n"
 

@@ -59,6 +59,7 @@ class Reader:
         where = np.flatnonzero(bad)
         if where.size:
             value = self.frame[column].iloc[int(where[0])]
+            value = value.item() if isinstance(value, np.generic) else value
             raise self.fail(int(where[0]), column, f"expected {expected}, got {value!r}")
 
 
@@ -230,7 +231,8 @@ def _per_partner(
     """A per-partner column, checked to hold one value per partner."""
     if column not in reader.frame.columns:
         return None
-    values = reader.frame[column].fillna("").astype(str).str.strip().to_numpy()
+    cells = reader.frame[column]
+    values = cells.astype(object).where(cells.notna(), "").astype(str).str.strip().to_numpy()
     differs = values != values[firsts][inverse]
     where = np.flatnonzero(differs)
     if where.size:
