@@ -124,6 +124,11 @@ def _replace_partner_cell(column: str, value: str):
     return edit
 
 
+def _undeclared_returns(lines: list[str]) -> list[str]:
+    """A negative revenue in a file that says returns are not declared."""
+    return [lines[0], "# returns: false", *_replace_cell("revenue", "-5")(lines)[2:]]
+
+
 def _drop_column(column: str):
     def edit(lines: list[str]) -> list[str]:
         index = lines[2].split(",").index(column)
@@ -137,22 +142,50 @@ def _drop_column(column: str):
 BAD = [
     ("missing-column", _drop_column("deals_won"), ["column deals_won", "missing column"]),
     ("no-period-column", _drop_column("week"), ["column period", "missing column"]),
-    ("unknown-archetype", _replace_cell("archetype", "distributor"), ["row 4", "column archetype", "one of"]),
-    ("negative-revenue", lambda l: [l[0], "# returns: false", *l[2:3], *_replace_cell("revenue", "-5")(l)[3:]], ["row 4", "column revenue", ">= 0", "returns"]),
+    (
+        "unknown-archetype",
+        _replace_cell("archetype", "distributor"),
+        ["row 4", "column archetype", "one of"],
+    ),
+    ("negative-revenue", _undeclared_returns, ["row 4", "column revenue", ">= 0", "returns"]),
     ("not-a-number", _replace_cell("revenue", "lots"), ["row 4", "column revenue", "a number"]),
-    ("fractional-deals", _replace_cell("deals_won", "1.5"), ["row 4", "column deals_won", "whole number"]),
+    (
+        "fractional-deals",
+        _replace_cell("deals_won", "1.5"),
+        ["row 4", "column deals_won", "whole number"],
+    ),
     ("negative-period", _replace_cell("week", "-1"), ["row 4", "column week", "period number"]),
     ("bad-date", _replace_cell("week", "2024-13-45"), ["column week", "ISO date"]),
     ("empty-cell", _replace_cell("partner_id", ""), ["row 4", "column partner_id", "a value"]),
-    ("duplicate", lambda l: l[:4] + [l[3]] + l[4:], ["row 5", "twice"]),
-    ("gap", lambda l: l[:4] + l[5:], ["row 5", "no row for period 1"]),
-    ("archetype-changes", _replace_cell("archetype", "alliance", line=5), ["row 5", "column archetype", "one value per partner"]),
-    ("bad-joined", _replace_partner_cell("joined", "soon"), ["row 4", "column joined", "week number"]),
-    ("late-joined", _replace_partner_cell("joined", "5"), ["row 4", "column joined", "no later than"]),
-    ("unknown-frequency", lambda l: ["# frequency: fortnight", *l[1:]], ["frequency 'fortnight'", "expected one of"]),
-    ("frequency-clash", lambda l: ["# frequency: month", *l[1:]], ["column week", "month declared"]),
-    ("header-only", lambda l: l[:3], ["no data rows"]),
-]  # fmt: skip
+    ("duplicate", lambda rows: rows[:4] + [rows[3]] + rows[4:], ["row 5", "twice"]),
+    ("gap", lambda rows: rows[:4] + rows[5:], ["row 5", "no row for period 1"]),
+    (
+        "archetype-changes",
+        _replace_cell("archetype", "alliance", line=5),
+        ["row 5", "column archetype", "one value per partner"],
+    ),
+    (
+        "bad-joined",
+        _replace_partner_cell("joined", "soon"),
+        ["row 4", "column joined", "week number"],
+    ),
+    (
+        "late-joined",
+        _replace_partner_cell("joined", "5"),
+        ["row 4", "column joined", "no later than"],
+    ),
+    (
+        "unknown-frequency",
+        lambda rows: ["# frequency: fortnight", *rows[1:]],
+        ["frequency 'fortnight'", "expected one of"],
+    ),
+    (
+        "frequency-clash",
+        lambda rows: ["# frequency: month", *rows[1:]],
+        ["column week", "month declared"],
+    ),
+    ("header-only", lambda rows: rows[:3], ["no data rows"]),
+]
 
 
 @pytest.mark.parametrize(("edit", "needles"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
