@@ -33,6 +33,8 @@ from sim.errors import BadInput
 from sim.runs.store import atomic_write, manifest, write_json, write_parquet
 
 KIND = "calibrate"
+#: Above this share of the prior's width a parameter is "not identified", below it "weakly".
+WEAK_RATIO = 0.8
 
 
 def marginals(result: Calibration) -> dict[str, Marginal]:
@@ -48,17 +50,22 @@ def identification(result: Calibration) -> list[str]:
     """One plain sentence per parameter: what the data say about it."""
     out = []
     for path, m in marginals(result).items():
-        narrower = 1.0 / max(m.width_ratio, 1e-9)
+        interval = f"90% interval [{m.ci_low:.4g}, {m.ci_high:.4g}]"
         if m.identified:
+            narrower = 1.0 / max(m.width_ratio, 1e-9)
             out.append(
-                f"{path}: identified; 90% interval [{m.ci_low:.4g}, {m.ci_high:.4g}] is "
-                f"{narrower:.1f}x narrower than the prior."
+                f"{path}: identified; {interval} is {narrower:.1f}x narrower than the prior."
+            )
+        elif m.width_ratio < WEAK_RATIO:
+            out.append(
+                f"{path}: only weakly identified; its {interval} is {m.width_ratio:.0%} as wide "
+                "as the prior: the data narrow it a little, not enough to rely on."
             )
         else:
             out.append(
-                f"{path}: NOT identified by this history; its posterior is about as wide as its "
-                f"prior ({m.width_ratio:.0%} of it), so the fitted value is the prior's, not the "
-                "data's. A history with more variation in what the program pays would tell more."
+                f"{path}: NOT identified by this history: its posterior is about as wide as its "
+                f"prior ({m.width_ratio:.0%} of it), so its value comes from the prior, not the "
+                "data. A history with more variation in what the program pays would tell more."
             )
     return out
 
