@@ -11,19 +11,16 @@ batches in parallel with joblib.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from joblib import Parallel, delayed
-from tqdm import tqdm
 
 from sim.calibration.history import Frequency
 from sim.calibration.record import Values, simulate_histories
 from sim.calibration.summaries import Context, summaries
-from sim.runs.runner import BATCH_ROWS
+from sim.runs.runner import batches, gather
 from sim.scenario.schema import Scenario
 from sim.world.population import recruit_count
 
@@ -85,32 +82,9 @@ def run_pairs(
     label: str = "simulations",
 ) -> list[dict[str, dict[str, float]]]:
     """Statistics of every (values, replication) pair, in order, in batches and in parallel."""
-    per_batch = max(1, BATCH_ROWS // max(simulator.partners, 1))
-    if jobs != 1:
-        workers = jobs if jobs > 0 else 2
-        per_batch = min(per_batch, max(1, -(-len(values) // workers)))
-    starts = range(0, len(values), per_batch)
-    chunks = [
-        (list(values[s : s + per_batch]), list(replications[s : s + per_batch])) for s in starts
-    ]
-    if jobs == 1:
-        results = (simulator.summarize(v, r) for v, r in chunks)
-    else:
-        tasks = (delayed(simulator.summarize)(v, r) for v, r in chunks)
-        results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
-    out: list[dict[str, dict[str, float]]] = []
-    with tqdm(
-        total=len(values),
-        desc=label,
-        unit="sim",
-        file=sys.stderr,
-        disable=not progress,
-        leave=False,
-    ) as bar:
-        for done in results:
-            out += done
-            bar.update(len(done))
-    return out
+    groups = batches(range(len(values)), simulator.partners, 1, jobs)
+    tasks = [([values[i] for i in g], [replications[i] for i in g]) for g in groups]
+    return gather(simulator.summarize, tasks, jobs, progress, label, "sim", len(values))
 
 
 def stat_array(summaries_: Sequence[dict[str, float]], names: Sequence[str]) -> FloatArray:

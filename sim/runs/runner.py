@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,20 +240,33 @@ def replicate(
     """
     partners = sum(scenario.population.partners.values())
     groups = batches(replications, partners, len(arms), jobs)
-    results: Iterator[list[ReplicationOutput]]
+    tasks = [(scenario, arms, seed, group) for group in groups]
+    return gather(run_replications, tasks, jobs, progress, label, "rep", len(replications))
+
+
+def gather[T](
+    task: Callable[..., list[T]],
+    groups: Sequence[tuple[Any, ...]],
+    jobs: int,
+    progress: bool,
+    label: str,
+    unit: str,
+    total: int,
+) -> list[T]:
+    """``task(*group)`` for every group, their lists joined in order, in ``jobs`` processes.
+
+    Runs in this process with one job, else with joblib (loky); a progress bar
+    on stderr counts the ``total`` items the tasks return.
+    """
+    results: Iterator[list[T]]
     if jobs == 1:
-        results = (run_replications(scenario, arms, seed, group) for group in groups)
+        results = (task(*group) for group in groups)
     else:
-        tasks = (delayed(run_replications)(scenario, arms, seed, group) for group in groups)
-        results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
-    outputs: list[ReplicationOutput] = []
+        calls = (delayed(task)(*group) for group in groups)
+        results = Parallel(n_jobs=jobs, return_as="generator")(calls)
+    outputs: list[T] = []
     with tqdm(
-        total=len(replications),
-        desc=label,
-        unit="rep",
-        file=sys.stderr,
-        disable=not progress,
-        leave=False,
+        total=total, desc=label, unit=unit, file=sys.stderr, disable=not progress, leave=False
     ) as bar:
         for done in results:
             outputs += done
