@@ -235,3 +235,13 @@ def test_run_over_the_posterior_splits_the_variance(cli_folder, tmp_path, capsys
     assert data["replications"] == 6 and split["draws"] == 3
     assert 0 <= split["parameter_share"] <= 1
     assert split["ci_low"] <= split["mean"] <= split["ci_high"]
+
+
+def test_a_posterior_is_an_optimize_ensemble() -> None:
+    from optimize.search.settings import Ensemble
+
+    draws = [{"behaviour.reseller.effort_elasticity": v} for v in (0.4, 0.9, 1.3)]
+    ensemble = Ensemble.of_draws(draws)
+    assert ensemble.members == 3
+    assert ensemble.draws({}) == draws
+    assert ensemble.ranges["behaviour.reseller.effort_elasticity"] == (0.4, 1.3)
