@@ -245,3 +245,17 @@ def test_a_posterior_is_an_optimize_ensemble() -> None:
     assert ensemble.members == 3
     assert ensemble.draws({}) == draws
     assert ensemble.ranges["behaviour.reseller.effort_elasticity"] == (0.4, 1.3)
+
+
+def test_optimize_takes_the_posterior_as_its_ensemble(cli_folder, tmp_path, capsys) -> None:
+    out, _ = cli_folder
+    args = ["optimize", str(ROOT / "scenarios" / "optimize_tiers.yaml"), "--posterior", str(out),
+            "--posterior-draws", "2", "--trials", "1", "--replications", "1", "--held-out", "0",
+            "--storage", "memory", "--set", "population.partners={reseller: 20}",
+            "--no-progress", "--json", "--out", str(tmp_path / "opt")]  # fmt: skip
+    assert partnerlab_cli.main(args) == 0, capsys.readouterr().err
+    data = json.loads(capsys.readouterr().out)
+    assert data["n_trials"] == 1
+    trials = pd.read_parquet(tmp_path / "opt" / "trials.parquet")
+    # Scored over both posterior draws (the CVaR objective): two runs of one replication.
+    assert trials["replications_run"].tolist() == [2]
