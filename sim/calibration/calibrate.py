@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agents import ARCHETYPES
 from sim.calibration.check import Check, predictive_bands
 from sim.calibration.emulator import Space
 from sim.calibration.evaluate import Simulator
@@ -32,7 +33,7 @@ from sim.calibration.fit import (
     simulate_noise,
     simulate_round,
 )
-from sim.calibration.history import PER_QUARTER, PartnerHistory, period_of_week
+from sim.calibration.history import PER_QUARTER, Frequency, PartnerHistory, period_of_week
 from sim.calibration.population import calibration_world
 from sim.calibration.reading import read_history
 from sim.calibration.settings import CalibrationSettings, read_settings
@@ -67,7 +68,7 @@ def calibrate(
     *,
     source: str = "scenario",
     params: tuple[str, ...] = (),
-    frequency: str | None = None,
+    frequency: Frequency | None = None,
     returns: bool | None = None,
     jobs: int = 1,
     progress: bool = False,
@@ -79,8 +80,7 @@ def calibrate(
         HistoryError: the history file is invalid.
     """
     settings = read_settings(scenario, source, params)
-    present = [a for a, n in scenario.population.partners.items() if n >= 0]
-    history = read_history(history_path, present, frequency, returns)  # type: ignore[arg-type]
+    history = read_history(history_path, list(ARCHETYPES), frequency, returns)
     priors = settings.priors(list(dict.fromkeys(history.archetype.tolist())))
     for path in priors:
         if path.split(".")[1] not in set(history.archetype.tolist()):
@@ -88,7 +88,7 @@ def calibrate(
                 str(history_path),
                 None,
                 "archetype",
-                f"partners of {path.split('.')[1]}, whose {path} is fitted",
+                f"expected partners of {path.split('.')[1]}, whose {path} is fitted",
             )
     space = Space.of(priors)
     world = calibration_world(history, scenario)
