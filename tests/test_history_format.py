@@ -252,3 +252,15 @@ def test_history_command_refuses_a_bad_suffix(tmp_path, capsys) -> None:
     assert code == 2
     check_one_line(capsys.readouterr().err, "h.txt", ".csv or .parquet")
     assert not out.exists()
+
+
+def test_a_fitted_archetype_must_be_in_the_history(tmp_path, capsys, history_csv) -> None:
+    lines = history_csv.read_text().splitlines()
+    resellers = [line for line in lines if ",reseller," in line]
+    path = tmp_path / "resellers.csv"
+    path.write_text("\n".join(lines[:3] + resellers) + "\n")
+    param = "behaviour.integrator.deal_size=20000:90000:log"
+    args = ["calibrate", str(path), "--scenario", str(DEMO), "--param", param, "--no-progress"]
+    assert partnerlab_cli.main([*args, "--out", str(tmp_path / "o")]) == 2
+    check_one_line(capsys.readouterr().err, str(path), "column archetype", "integrator")
+    assert not (tmp_path / "o").exists()
