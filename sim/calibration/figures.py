@@ -23,7 +23,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from sim.calibration.calibrate import Calibration
 from sim.runs.store import atomic_write
@@ -99,13 +99,15 @@ def posterior_figure(result: Calibration) -> Figure:
         ax.hist(draws, bins=bins, density=True, color=PALETTE[0], alpha=0.8, label="posterior")
         if prior.log:
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         name = path.split(".")[-1]
-        if name in MONEY_PARAMS:
-            ax.xaxis.set_major_formatter(FuncFormatter(_money))
-            ax.set_xlabel(f"{name} ($, log scale)" if prior.log else f"{name} ($)")
-        else:
-            ax.set_xlabel(name + (" (log scale)" if prior.log else ""))
-        ax.set_ylabel("density")
+        money = name in MONEY_PARAMS
+        ax.xaxis.set_major_formatter(FuncFormatter(_money if money else lambda v, _: f"{v:g}"))
+        unit = "$, " if money else ""
+        ax.set_xlabel(
+            f"{name} ({unit}log scale)" if prior.log else f"{name}{' ($)' if money else ''}"
+        )
+        ax.set_ylabel("density (per $)" if money else "density")
         ax.set_title(path.split(".")[1], fontsize=9)
         if k == 0:
             ax.legend(fontsize=7)
