@@ -106,9 +106,9 @@ def add_posterior_options(parser: argparse.ArgumentParser) -> None:
         "--posterior",
         type=Path,
         metavar="DIR",
-        help="a calibration folder: run each of --posterior-draws parameter sets of its "
-        "posterior on --replications worlds of its own; net lift's interval then includes "
-        "parameter uncertainty",
+        help="a calibration folder: use --posterior-draws draws of its posterior (run, "
+        "compare: each on --replications worlds of its own, and net lift's interval includes "
+        "parameter uncertainty; optimize: the robust CVaR ensemble)",
     )
     parser.add_argument(
         "--posterior-draws", type=integer(2), default=8, help="posterior draws (default 8)"
