@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.calibration.emulator import DEFINED
 from sim.calibration.evaluate import PREDICTIVE_REPLICATION, Simulator, run_pairs, stat_array
 from sim.calibration.fit import Posterior
+from sim.calibration.history import weeks_in
 
 #: The quantiles of each band: 90% outer, 50% inner.
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -61,7 +63,7 @@ def predictive_bands(
     rows = []
     for k, name in enumerate(names):
         column = stats[:, k][np.isfinite(stats[:, k])]
-        if column.size < count // 2 or column.std() == 0:
+        if column.size < DEFINED * count or column.std() == 0:
             continue
         q = np.quantile(column, QUANTILES)
         archetype, statistic = name.split(".", 1)
@@ -76,7 +78,5 @@ def predictive_bands(
             }
         )
     start, stop = simulator.windows[window]
-    from sim.calibration.history import weeks_in
-
     weeks = (weeks_in(start, simulator.frequency), weeks_in(stop, simulator.frequency))
     return Check(pd.DataFrame(rows), weeks)

@@ -113,14 +113,23 @@ class BlockFit:
         return value
 
 
+#: Least share of simulations a statistic must be defined in to be used.
+DEFINED = 0.9
+
+
 def usable(names: Sequence[str], observed: FloatArray, stats: FloatArray, prefix: str) -> list[int]:
-    """Statistics of one block that the data and every simulation define, and that vary."""
+    """Statistics of one block that the data and nearly every simulation define, and that vary.
+
+    ``stats`` are ``[..., statistics]``; a statistic undefined in more than
+    a tenth of them (too few wins at some parameters) is left out.
+    """
     keep = []
     for k, name in enumerate(names):
         if not name.startswith(prefix) or not np.isfinite(observed[k]):
             continue
-        column = stats[:, :, k]
-        if np.isfinite(column).all() and column.std() > 1e-9:
+        column = stats[..., k]
+        defined = np.isfinite(column)
+        if defined.mean() >= DEFINED and column[defined].std() > 1e-9:
             keep.append(k)
     return keep
 

@@ -181,11 +181,14 @@ def posterior_of(
         if chosen.sum() < 2 * (len(index) + 1):
             chosen[:] = True
         keep = usable(names, obs, stats[chosen], f"{block}.")
-        keep = [k for k in keep if np.isfinite(noise[:, k]).all() and noise[:, k].std() > 0]
+        keep = [k for k in usable(names, obs, noise, f"{block}.") if k in keep]
+        # Points and replicates where a kept statistic is undefined are left out.
+        chosen &= np.isfinite(stats[:, :, keep]).all(axis=(1, 2))
+        noise_rows = np.isfinite(noise[:, keep]).all(axis=1)
         fit = fit_block(
             design.unit[chosen][:, index],
             stats[chosen][:, :, keep],
-            noise[:, keep],
+            noise[noise_rows][:, keep],
             obs[keep],
             [names[k] for k in keep],
         )

@@ -38,6 +38,8 @@ from sim.scenario.schema import Scenario
 FloatArray = npt.NDArray[np.float64]
 #: Fewest partners (or partners with sales) a distribution statistic is computed on.
 MIN_PARTNERS = 8
+#: Fewest won deals that statistics of deal size, timing and registrations are computed on.
+MIN_WINS = 5
 #: Relative band around a tier threshold that counts as "just below" or "just above".
 BAND = 0.15
 
@@ -93,12 +95,13 @@ class _Part:
     def statistics(self, context: Context, archetype: str) -> dict[str, float]:
         exposure = max(float(self.present.sum()), 1.0)
         wins = float(self.won.sum())
+        few = wins < MIN_WINS  # too few wins for statistics of what they bring
         stats = {
             "wins": float(np.log((wins + 0.5) / exposure)),
-            "deal_size": float(np.log(max(self.revenue.sum(), 1.0) / max(wins, 1.0))),
+            "deal_size": np.nan if few else float(np.log(max(self.revenue.sum(), 1.0) / wins)),
             **self._distribution(),
             "active": self._active(),
-            "period_end": self._period_end(),
+            "period_end": np.nan if few else self._period_end(),
             **self._halves(),
         }
         if context.change_week is not None:
@@ -107,9 +110,8 @@ class _Part:
             stats["bunching"] = self._bunching(context.thresholds[archetype])
         if "deals_registered" in self.series:
             registered = self.series["deals_registered"].sum()
-            stats["registered"] = float(
-                np.log((registered + 0.5) / (self.series["deals_won"].sum() + 0.5))
-            )
+            deals = self.series["deals_won"].sum()
+            stats["registered"] = np.nan if few else float(np.log((registered + 0.5) / deals))
         if "mdf_claimed" in self.series:
             claimed = self.series["mdf_claimed"].sum()
             stats["mdf"] = float(np.log((claimed + 1.0) / (self.revenue.sum() + 1.0)))
