@@ -11,7 +11,10 @@ the median ratio of the prior's width to the interval's. With ``--flat`` the
 histories have no program change, and the table shows which parameters that
 leaves unidentified.
 
-    nice .venv/bin/python benchmarks/calibration_recovery.py --histories 40 --jobs 2
+    nice .venv/bin/python benchmarks/calibration_recovery.py --histories 20
+
+The CPU seconds printed are this process's: with ``--jobs`` above 1 the
+workers' time is not counted.
 """
 
 from __future__ import annotations
