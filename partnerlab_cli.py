@@ -33,6 +33,8 @@ COMMANDS = (
     "sim.cli.report",
     "sim.cli.export",
     "sim.cli.app",
+    "sim.cli.history",
+    "sim.cli.calibrate",
     "optimize.cli.optimize",
     "optimize.cli.sweep",
     "optimize.cli.sensitivity",

@@ -29,3 +29,16 @@ class ScenarioError(BadInput, ValueError):
         self.source, self.field, self.expected = source, field, expected
         where = f"{shortened(source)}: {shortened(field)}" if field else shortened(source)
         super().__init__(f"{where}: {expected}")
+
+
+class HistoryError(BadInput, ValueError):
+    """A partner history file that cannot be read: names the file, the row, the column."""
+
+    def __init__(self, source: str, row: int | None, column: str, expected: str) -> None:
+        self.source, self.row, self.column, self.expected = source, row, column, expected
+        where = ", ".join(
+            part
+            for part in (f"row {row}" if row is not None else "", column and f"column {column}")
+            if part
+        )
+        super().__init__(f"{source}: {where}: {expected}" if where else f"{source}: {expected}")

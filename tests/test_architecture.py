@@ -40,7 +40,7 @@ LAYERS = (
     ("sim.levers",),
     ("sim.engine",),
     ("sim.runs",),
-    ("sim.pilot", "sim.checks"),
+    ("sim.pilot", "sim.checks", "sim.calibration"),
     ("sim.report",),
     ("sim.app",),  # the what-if page, on the report and the run API
     ("optimize.choices",),

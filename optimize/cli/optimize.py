@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from optimize.choices import DEFAULT_TRIALS, SAMPLERS
-from sim.cli.options import EXIT_OK, BadInput, add_run_options, emit, integer, out_folder
+from sim.cli.options import (
+    EXIT_OK,
+    BadInput,
+    add_posterior_options,
+    add_run_options,
+    emit,
+    integer,
+    out_folder,
+    posterior_assumptions,
+)
 
 
 def seconds(text: str) -> float:
@@ -59,6 +68,7 @@ def register(commands: Any) -> None:
         help="fresh worlds for the held-out check (default: search.held_out; 0 skips it)",
     )
     parser.add_argument("--report", action="store_true", help="also write OUT/report.html")
+    add_posterior_options(parser)
     parser.set_defaults(handler=cmd_optimize)
 
 
@@ -86,6 +96,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
             seed=args.seed,
             held_out=args.held_out,
             progress=not args.no_progress,
+            posterior=posterior_assumptions(args),
         )
     except BadSetting as error:
         raise BadInput(f"partnerlab optimize: {error}") from None

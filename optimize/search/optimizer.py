@@ -19,7 +19,7 @@ from optuna.trial import FrozenTrial
 from optimize.choices import DEFAULT_TRIALS
 from optimize.search.objective import Evaluator, directions
 from optimize.search.result import OptimizeResult
-from optimize.search.settings import BadSetting, SearchSettings, read_search
+from optimize.search.settings import BadSetting, Ensemble, SearchSettings, read_search
 from optimize.search.storage import open_storage, recover_stale_trials, resolve_storage
 from optimize.search.study import (
     WorkerTask,
@@ -56,6 +56,7 @@ def optimize(
     held_out: int | None = None,
     pruning: bool | None = None,
     progress: bool = False,
+    posterior: list[dict[str, float]] | None = None,
 ) -> OptimizeResult:
     """Search the scenario's ``search:`` space for the design with the highest net lift.
 
@@ -80,6 +81,8 @@ def optimize(
             (default: ``search.held_out``; 0 skips the check).
         pruning: override ``search.pruning``.
         progress: show a progress bar on stderr.
+        posterior: parameter sets (draws of a calibration's posterior) to use as
+            the robust ensemble: the objective becomes ``cvar`` over them.
 
     Raises:
         ScenarioError: the scenario or its ``search:`` section is invalid.
@@ -88,6 +91,9 @@ def optimize(
     spec, source = _load(scenario, overrides)
     settings, space = read_search(spec, source)
     settings = _with_options(settings, sampler, pruning, held_out)
+    if posterior:
+        ensemble = Ensemble.of_draws(posterior)
+        settings = settings.model_copy(update={"objective": "cvar", "ensemble": ensemble})
     make_sampler(settings.sampler, 0, settings.multi_objective)  # fails early if unusable
     if trials is None and timeout is None:
         trials = DEFAULT_TRIALS

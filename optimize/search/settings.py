@@ -40,6 +40,20 @@ class Ensemble(Section):
         description="dotted scenario path -> [low, high], e.g. "
         "behaviour.reseller.effort_elasticity: [0.5, 1.0]",
     )
+    fixed: list[dict[str, float]] | None = Field(
+        None,
+        description="the members themselves (path -> value), e.g. draws of a calibration's "
+        "posterior (optimize --posterior); ranges then span them",
+    )
+
+    @classmethod
+    def of_draws(cls, draws: list[dict[str, float]]) -> Ensemble:
+        """An ensemble whose members are ``draws`` (a calibration's posterior)."""
+        ranges = {}
+        for path in draws[0]:
+            low, high = min(d[path] for d in draws), max(d[path] for d in draws)
+            ranges[path] = (low, max(high, low + 1e-9 * max(abs(low), 1.0)))  # never empty
+        return cls(members=len(draws), ranges=ranges, fixed=draws)
 
     @model_validator(mode="after")
     def _sound(self) -> Ensemble:
@@ -52,6 +66,8 @@ class Ensemble(Section):
 
     def draws(self, base: dict[str, Any]) -> list[dict[str, Any]]:
         """``members`` override sets, path -> value; integer fields get integers."""
+        if self.fixed is not None:
+            return [dict(member) for member in self.fixed]
         unit = qmc.LatinHypercube(d=len(self.ranges), rng=np.random.default_rng(self.seed))
         points = unit.random(self.members)
         out = []

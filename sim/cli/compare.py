@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.options import EXIT_OK, add_run_options, emit, out_folder, run_options
+from sim.cli.options import (
+    EXIT_OK,
+    add_posterior_options,
+    add_run_options,
+    emit,
+    out_folder,
+    posterior_assumptions,
+    run_options,
+    uncertainty_line,
+)
 
 
 def register(commands: Any) -> None:
@@ -24,6 +33,7 @@ def register(commands: Any) -> None:
         help="scenario YAML files that differ only in their design",
     )
     add_run_options(compare)
+    add_posterior_options(compare)
     compare.set_defaults(handler=cmd_compare)
 
 
@@ -37,8 +47,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     scenarios = [load_scenario(path, args.overrides) for path in args.scenarios]
     sources = [str(path) for path in args.scenarios]
+    assumptions = posterior_assumptions(args)
     out = out_folder(args, "compare")
-    results = compare_scenarios(scenarios, sources=sources, **run_options(args))
+    results = compare_scenarios(
+        scenarios, sources=sources, assumptions=assumptions, **run_options(args)
+    )
     save_compare(results, out, sys.argv, args.overwrite)
-    emit(args, results.to_json(), compare_table(results), out)
+    lines = "".join(
+        f"\n{s.name}:" + uncertainty_line(results.uncertainty(s.name)) for s in scenarios
+    )
+    emit(args, results.to_json(), compare_table(results) + (lines if args.posterior else ""), out)
     return EXIT_OK

@@ -130,3 +130,42 @@ def emit(args: argparse.Namespace, data: dict[str, Any], table: str, out: Path |
     print(table)
     if out is not None:
         print(f"\nresults written to {out}/")
+
+
+def add_posterior_options(parser: argparse.ArgumentParser) -> None:
+    """``--posterior DIR`` and ``--posterior-draws K``: run over a calibration's posterior."""
+    parser.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="DIR",
+        help="a calibration folder: use --posterior-draws draws of its posterior (run, "
+        "compare: each on --replications worlds of its own, and net lift's interval includes "
+        "parameter uncertainty; optimize: the robust CVaR ensemble)",
+    )
+    parser.add_argument(
+        "--posterior-draws", type=integer(2), default=8, help="posterior draws (default 8)"
+    )
+
+
+def posterior_assumptions(args: argparse.Namespace) -> list[dict[str, float]] | None:
+    """The parameter sets of ``--posterior`` (``None`` without it)."""
+    if args.posterior is None:
+        return None
+    from sim.calibration.output import read_posterior  # the simulator loads only when asked
+
+    return read_posterior(args.posterior, args.posterior_draws)
+
+
+def uncertainty_line(split: Any) -> str:
+    """One line on net lift over the posterior: its interval and where its variance comes from."""
+    if split is None:
+        return ""
+    data = split.as_dict()
+    low, high = data["ci_low"], data["ci_high"]
+    interval = f" [{low:,.0f}, {high:,.0f}]" if low is not None else ""
+    return (
+        f"\nwith parameter uncertainty ({data['draws']} posterior draws x "
+        f"{data['replications_per_draw']} replications): net lift {data['mean']:,.0f}{interval} "
+        f"(95% interval); {data['parameter_share']:.0%} of its variance comes from the "
+        f"parameters, {data['noise_share']:.0%} from simulation noise"
+    )

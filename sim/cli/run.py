@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.options import EXIT_OK, add_run_options, emit, out_folder, run_options
+from sim.cli.options import (
+    EXIT_OK,
+    add_posterior_options,
+    add_run_options,
+    emit,
+    out_folder,
+    posterior_assumptions,
+    run_options,
+    uncertainty_line,
+)
 
 
 def register(commands: Any) -> None:
@@ -19,6 +28,7 @@ def register(commands: Any) -> None:
     )
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     add_run_options(run)
+    add_posterior_options(run)
     run.add_argument("--report", action="store_true", help="also write OUT/report.html")
     run.set_defaults(handler=cmd_run)
 
@@ -32,12 +42,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
+    assumptions = posterior_assumptions(args)
     out = out_folder(args, scenario.name)
-    results = run_scenario(scenario, **run_options(args))
+    results = run_scenario(scenario, assumptions=assumptions, **run_options(args))
     save_run(results, out, sys.argv, args.overwrite)
     if args.report:
         from sim.report.html import write_report  # matplotlib loads only when asked
 
         write_report(out)
-    emit(args, results.to_json(), run_table(results), out)
+    emit(args, results.to_json(), run_table(results) + uncertainty_line(results.uncertainty), out)
     return EXIT_OK

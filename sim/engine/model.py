@@ -24,9 +24,10 @@ from sim.engine.accounting import MODEL_REPORTERS, Accounts, active_share
 from sim.engine.flows import Flows
 from sim.engine.phases import PHASES
 from sim.engine.rules import Rules
+from sim.engine.stages import ProgramStages
 from sim.engine.timing import TimingGame
 from sim.levers.base import Component
-from sim.levers.build import ProgramParts, build_program
+from sim.levers.build import ProgramParts
 from sim.levers.effects import Outlook
 from sim.levers.roles import TimedReward
 from sim.scenario.loading import with_overrides
@@ -133,11 +134,7 @@ class PartnerProgramModel(mesa.Model):
             name: np.exp(-np.log(2.0) / getattr(traits, f"{name}_half_life_weeks"))
             for name in ("engagement", "nudge", "habituation", "wallet")
         }
-        self.timed_rewards: list[TimedReward] = [
-            r for parts in self.parts for r in parts.timed_rewards
-        ]
-        self.deferring = [p for p in self.parts if p.ledger.vest_weeks]  # programs that defer
-        self._share: FloatArray | None = None  # see ``perceived_share``
+        self._in_force()
         self._budgeted = any(p.ledger.guardrails.budget is not None for p in self.parts)
         # Variance of one booked $ of deal value relative to its square: keep^2 e^(sigma^2)
         self._value_spread = self.keep**2 * np.exp(traits.deal_size_sigma**2)
@@ -152,9 +149,10 @@ class PartnerProgramModel(mesa.Model):
     def _programs(
         self, programs: Sequence[Program] | None, assignment: npt.NDArray[np.integer] | None
     ) -> list[ProgramParts]:
-        """The arm's program, or each program for the partners assigned to it."""
+        """The arm's program, or each program for the partners assigned to it (in stages)."""
         if programs is None and assignment is None:
-            return [build_program(self.program, self.world)]
+            self.stages = ProgramStages([self.program], self.world, [None])
+            return self.stages.current
         if programs is None or assignment is None:
             raise ValueError("programs and assignment go together")
         assignment = np.asarray(assignment)
@@ -166,10 +164,17 @@ class PartnerProgramModel(mesa.Model):
             )
         if assignment.size and (assignment.min() < 0 or assignment.max() >= len(programs)):
             raise ValueError(f"assignment values must index the {len(programs)} programs")
-        return [
-            build_program(program, self.world, assignment == index)
-            for index, program in enumerate(programs)
+        reaches = [assignment == index for index in range(len(programs))]
+        self.stages = ProgramStages(programs, self.world, reaches)
+        return self.stages.current
+
+    def _in_force(self) -> None:
+        """What the engine keeps of the programs in force: timed rewards, deferring ledgers."""
+        self.timed_rewards: list[TimedReward] = [
+            r for parts in self.parts for r in parts.timed_rewards
         ]
+        self.deferring = [p for p in self.parts if p.ledger.vest_weeks]  # programs that defer
+        self._share: FloatArray | None = None  # see ``perceived_share``
 
     def _purposes(self) -> dict[str, Distribution]:
         """The random purposes this run draws: the engine's, the market's and its levers'."""
@@ -179,14 +184,14 @@ class PartnerProgramModel(mesa.Model):
             purposes["conflict"] = "uniform"
         if market.returns.rate > 0:
             purposes["return"] = "uniform"
-        for component in self.components:
+        for component in self.stages.every_component:
             purposes |= component.purposes
         return purposes
 
     def _always_zero(self) -> set[str]:
         """Weekly series this run can never move (no returns, deferral, clawback or contacts)."""
-        ledgers = [parts.ledger for parts in self.parts]
-        channels = any(parts.channels for parts in self.parts)
+        ledgers = [parts.ledger for parts in self.stages.every_part]
+        channels = any(parts.channels for parts in self.stages.every_part)
         zero = {
             "returned": self.spec.market.returns.rate == 0,
             "forfeited": all(not ledger.vest_weeks for ledger in ledgers),
@@ -231,6 +236,8 @@ class PartnerProgramModel(mesa.Model):
     # -- the week ---------------------------------------------------------------------
     def step(self) -> None:
         """Advance one week: every phase of :data:`~sim.engine.phases.PHASES` in order."""
+        if self.stages.change(self.week):
+            self._in_force()
         flows = Flows(self.week)
         for phase in PHASES:
             phase.run(self, flows)

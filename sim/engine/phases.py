@@ -127,7 +127,9 @@ def pipeline(model: Engine, week: Flows) -> None:
     index, count = arrivals(week.flow_rate * model.state.effort, draws["arrival"])
     rows = index[0]
     conflict = model.spec.market.channel_conflict
-    if "register" in draws:  # a registration lever sets every registration boost (arrays)
+    # A registration lever in force sets every registration boost (arrays); a program that
+    # brings one in later draws for it from week 0.
+    if "register" in draws and np.ndim(boosts.registered_share):
         registered = draws["register"][rows] < np.asarray(boosts.registered_share)[rows]
         protected = registered * np.asarray(boosts.protection)[rows]
         uplift = 1.0 + registered * np.asarray(boosts.registration_uplift)[rows]

@@ -24,13 +24,14 @@ from typing import Any
 import yaml
 
 from sim.errors import BadInput
+from sim.report.fits import calibrate_section
 from sim.report.page import Section, escaped
 from sim.report.plans import optimize_section, pilot_section
 from sim.report.sections import compare_section, run_section, sweep_section
 from sim.runs.outputs import check_file_out
 from sim.runs.store import MANIFEST, atomic_write, verify_folder
 
-KINDS = ("run", "compare", "optimize", "sweep", "pilot")
+KINDS = ("run", "compare", "optimize", "sweep", "pilot", "calibrate")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
@@ -48,6 +49,7 @@ SECTIONS: dict[str, Callable[[Path, dict[str, Any]], Section]] = {
     "optimize": optimize_section,
     "sweep": sweep_section,
     "pilot": pilot_section,
+    "calibrate": calibrate_section,
 }
 
 

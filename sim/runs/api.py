@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from sim.limits import REPLICATIONS
 from sim.runs.footprint import check_replications
 from sim.runs.results import CompareResults, RunResults, tables, tier_table
-from sim.runs.runner import replicate
-from sim.scenario.loading import ScenarioError, load_scenario
+from sim.runs.runner import ReplicationOutput, replicate
+from sim.scenario.loading import ScenarioError, load_scenario, with_overrides
+from sim.scenario.program import Program
 from sim.scenario.schema import Scenario
 
 
@@ -27,6 +28,36 @@ def _replication_ids(count: int, ids: Sequence[int] | None) -> list[int]:
     return chosen
 
 
+def over_assumptions(
+    spec: Scenario,
+    arms: dict[str, Program],
+    root: int,
+    ids: Sequence[int],
+    assumptions: Sequence[Mapping[str, float]] | None,
+    jobs: int,
+    progress: bool,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[ReplicationOutput], dict[int, int] | None]:
+    """Every arm on ``ids``, or, with parameter sets, on fresh replications for each set.
+
+    Set ``k`` runs on replications ``k * (max(ids) + 1) + i``: every set has its
+    own worlds, and within each, the arms share every random draw. Returns
+    the outputs and, with sets, each replication's set.
+    """
+    if not assumptions:
+        return replicate(
+            spec, arms, root, ids, jobs=jobs, progress=progress, on_progress=on_progress
+        ), None
+    outputs: list[ReplicationOutput] = []
+    draw_of: dict[int, int] = {}
+    for k, values in enumerate(assumptions):
+        drawn = with_overrides(spec, [f"{path}={value!r}" for path, value in values.items()])
+        moved = [k * (max(ids) + 1) + i for i in ids]
+        outputs += replicate(drawn, arms, root, moved, jobs=jobs, progress=progress)
+        draw_of |= dict.fromkeys(moved, k)
+    return outputs, draw_of
+
+
 def run_scenario(
     scenario: Scenario | str | Path,
     *,
@@ -36,6 +67,7 @@ def run_scenario(
     progress: bool = False,
     replication_ids: Sequence[int] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    assumptions: Sequence[Mapping[str, float]] | None = None,
 ) -> RunResults:
     """Run the scenario's design against its baseline over paired replications.
 
@@ -50,6 +82,10 @@ def run_scenario(
             ``replications``); e.g. fresh worlds for a held-out check, or one
             world at a time for pruning.
         on_progress: called with (replications done, total) after each batch.
+        assumptions: parameter sets (``path -> value``, e.g. draws of a
+            calibration's posterior), each run on ``replications`` worlds of
+            its own; the results then split net lift's variance between the
+            parameters and the simulation's noise (``RunResults.uncertainty``).
     """
     spec = _resolve(scenario)
     ids = _replication_ids(
@@ -58,12 +94,14 @@ def run_scenario(
     root = spec.seed if seed is None else seed
     spec = spec.model_copy(update={"replications": len(ids), "seed": root})
     arms = {"baseline": spec.baseline, "design": spec.design}
-    count = check_replications(spec, len(arms), len(ids), jobs)
-    outputs = replicate(
-        spec, arms, root, ids, jobs=count, progress=progress, on_progress=on_progress
+    count = check_replications(spec, len(arms), len(ids) * len(assumptions or [None]), jobs)
+    outputs, draw_of = over_assumptions(
+        spec, arms, root, ids, assumptions, count, progress, on_progress
     )
     runs, segments, timeseries = tables(outputs)
-    return RunResults(spec, root, len(ids), runs, segments, timeseries, tier_table(outputs))
+    return RunResults(
+        spec, root, len(outputs), runs, segments, timeseries, tier_table(outputs), draw_of
+    )
 
 
 def compare_scenarios(
@@ -75,6 +113,7 @@ def compare_scenarios(
     progress: bool = False,
     sources: Sequence[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    assumptions: Sequence[Mapping[str, float]] | None = None,
 ) -> CompareResults:
     """Rank several designs against the same baseline on the same worlds.
 
@@ -116,9 +155,9 @@ def compare_scenarios(
     root = first.seed if seed is None else seed
     arms = {"baseline": first.baseline} | {s.name: s.design for s in specs}
     base = first.model_copy(update={"replications": len(ids), "seed": root})
-    count = check_replications(base, len(arms), len(ids), jobs)
-    outputs = replicate(
-        base, arms, root, ids, jobs=count, progress=progress, on_progress=on_progress
+    count = check_replications(base, len(arms), len(ids) * len(assumptions or [None]), jobs)
+    outputs, draw_of = over_assumptions(
+        base, arms, root, ids, assumptions, count, progress, on_progress
     )
     runs, segments, timeseries = tables(outputs)
-    return CompareResults(specs, root, len(ids), runs, segments, timeseries)
+    return CompareResults(specs, root, len(outputs), runs, segments, timeseries, draw_of)

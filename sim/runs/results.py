@@ -24,7 +24,7 @@ import pandas as pd
 
 from sim.engine.accounting import SERIES
 from sim.runs.runner import TOTALS, ReplicationOutput
-from sim.runs.stats import UNDEFINED, Estimate, mean_ci, ratio_ci
+from sim.runs.stats import UNDEFINED, Estimate, VarianceSplit, mean_ci, ratio_ci, variance_split
 from sim.runs.verdicts import design_notes, ranking_notes, return_wording
 from sim.scenario.schema import Scenario
 
@@ -198,6 +198,7 @@ class RunResults:
     segments: pd.DataFrame
     timeseries: pd.DataFrame
     tiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # see ``tier_table``
+    draw_of: dict[int, int] | None = None  # replication -> parameter set (``assumptions``)
     summary: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -221,10 +222,15 @@ class RunResults:
         """Per-replication paired differences, design minus baseline."""
         return paired_differences(self.segments, "design", by=by)
 
+    @property
+    def uncertainty(self) -> VarianceSplit | None:
+        """Net lift over parameter sets: its interval and the parameters' share of variance."""
+        return uncertainty_of(self.paired()["net_lift"], self.draw_of)
+
     def to_json(self) -> dict[str, Any]:
-        """The public JSON contract of ``partnerlab run``."""
+        """The public JSON contract of ``partnerlab run`` (plus ``parameter_uncertainty``)."""
         total = self.summary["total"]
-        return {
+        out = {
             "scenario": self.scenario.name,
             "seed": self.seed,
             "replications": self.replications,
@@ -234,6 +240,10 @@ class RunResults:
             "by_archetype": {k: _as_json(v) for k, v in self.summary["by_archetype"].items()},
             "notes": self.notes,
         }
+        split = self.uncertainty
+        if split is not None:
+            out["parameter_uncertainty"] = {"net_lift": split.as_dict()}
+        return out
 
     def summary_json(self) -> dict[str, Any]:
         """The JSON contract plus the size-band breakdown and the calibration figures."""
@@ -244,6 +254,14 @@ class RunResults:
             "net_lift_with_pipeline": self.summary["total"]["net_lift_with_pipeline"].as_dict(),
             "baseline_world": world_figures(self.runs, "baseline"),
         }
+
+
+def uncertainty_of(net_lift: pd.Series, draw_of: dict[int, int] | None) -> VarianceSplit | None:
+    """Net lift per replication split by parameter set (``None`` without sets)."""
+    if draw_of is None:
+        return None
+    groups = [draw_of[int(r)] for r in net_lift.index.get_level_values("replication")]
+    return variance_split(net_lift.to_numpy(), groups)
 
 
 def world_figures(runs: pd.DataFrame, arm: str) -> dict[str, float | None]:
@@ -268,6 +286,7 @@ class CompareResults:
     runs: pd.DataFrame
     segments: pd.DataFrame
     timeseries: pd.DataFrame
+    draw_of: dict[int, int] | None = None  # replication -> parameter set (``assumptions``)
     ranking: pd.DataFrame = field(init=False)
     differences: pd.DataFrame = field(init=False)
 
@@ -301,8 +320,21 @@ class CompareResults:
         ranked = [(r["design"], r) for r in self._records()]
         return ranking_notes(ranked, self.scenarios[0].baseline.name)
 
+    def uncertainty(self, design: str) -> VarianceSplit | None:
+        """One design's net lift over parameter sets (see :attr:`RunResults.uncertainty`)."""
+        return uncertainty_of(paired_differences(self.segments, design)["net_lift"], self.draw_of)
+
     def to_json(self) -> dict[str, Any]:
-        """The JSON of ``partnerlab compare``."""
+        """The JSON of ``partnerlab compare`` (plus ``parameter_uncertainty`` per design)."""
+        out = self._json()
+        if self.draw_of is not None:
+            for entry in out["designs"]:
+                split = self.uncertainty(entry["design"])
+                assert split is not None
+                entry["parameter_uncertainty"] = {"net_lift": split.as_dict()}
+        return out
+
+    def _json(self) -> dict[str, Any]:
         return {
             "baseline": self.scenarios[0].baseline.name,
             "seed": self.seed,

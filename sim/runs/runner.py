@@ -259,25 +259,43 @@ def replicate(
     """
     partners = sum(scenario.population.partners.values())
     groups = batches(replications, partners, len(arms), jobs)
-    results: Iterator[list[ReplicationOutput]]
+    tasks = [(scenario, arms, seed, group) for group in groups]
+    return gather(
+        run_replications, tasks, jobs, progress, label, "rep", len(replications), on_progress
+    )
+
+
+def gather[T](
+    task: Callable[..., list[T]],
+    groups: Sequence[tuple[Any, ...]],
+    jobs: int,
+    progress: bool,
+    label: str,
+    unit: str,
+    total: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[T]:
+    """``task(*group)`` for every group, their lists joined in order, in ``jobs`` processes.
+
+    Runs in this process with one job, else with joblib (loky), whose workers
+    exit when this process dies (:mod:`sim.runs.lifeline`); a progress bar on
+    stderr counts the ``total`` items the tasks return, and ``on_progress(done,
+    total)`` is called after each group.
+    """
+    results: Iterator[list[T]]
     if jobs == 1:
-        results = (run_replications(scenario, arms, seed, group) for group in groups)
+        results = (task(*group) for group in groups)
     else:
-        tasks = (delayed(run_replications)(scenario, arms, seed, group) for group in groups)
+        calls = (delayed(task)(*group) for group in groups)
         with tied_loky():
-            results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
-    outputs: list[ReplicationOutput] = []
+            results = Parallel(n_jobs=jobs, return_as="generator")(calls)
+    outputs: list[T] = []
     with tqdm(
-        total=len(replications),
-        desc=label,
-        unit="rep",
-        file=sys.stderr,
-        disable=not progress,
-        leave=False,
+        total=total, desc=label, unit=unit, file=sys.stderr, disable=not progress, leave=False
     ) as bar:
         for done in results:
             outputs += done
             bar.update(len(done))
             if on_progress is not None:
-                on_progress(len(outputs), len(replications))
+                on_progress(len(outputs), total)
     return outputs

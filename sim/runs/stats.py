@@ -68,3 +68,57 @@ def ratio_ci(numerator: npt.ArrayLike, denominator: npt.ArrayLike) -> Estimate:
     var = (cov[0, 0] - 2 * ratio * cov[0, 1] + ratio**2 * cov[1, 1]) / (d**2 * num.size)
     half = _t_half_width(math.sqrt(max(var, 0.0)), num.size)
     return Estimate(ratio, ratio - half, ratio + half)
+
+
+@dataclass(frozen=True)
+class VarianceSplit:
+    """A mean over parameter draws x replications, and where its variance comes from.
+
+    ``estimate``: the mean with a 95% interval for the quantity under the
+    parameters' uncertainty (the spread across draws) and the simulation's
+    noise; ``parameter_share``: the share of one replication's variance that
+    comes from the parameters (the rest is simulation noise).
+    """
+
+    estimate: Estimate
+    parameter_share: float
+    draws: int
+    replications: int
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form."""
+        return {
+            **self.estimate.as_dict(),
+            "parameter_share": self.parameter_share,
+            "noise_share": 1.0 - self.parameter_share,
+            "draws": self.draws,
+            "replications_per_draw": self.replications,
+        }
+
+
+def variance_split(values: npt.ArrayLike, groups: npt.ArrayLike) -> VarianceSplit:
+    """One-way analysis of variance of ``values`` over equal-sized ``groups`` (parameter draws).
+
+    Between-draw variance beyond what noise explains is the parameters'
+    (``max(0, (MS_between - MS_within) / R)``); within-draw variance is the
+    simulation's noise. The interval is ``mean +- t(P-1) sqrt(s_p^2 (1 + 1/P)
+    + s_n^2 / (P R))``: where the true value lies given the posterior, plus
+    the Monte Carlo error of the mean.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    labels, index = np.unique(np.asarray(groups), return_inverse=True)
+    draws = labels.size
+    per = x.size // max(draws, 1)
+    means = np.bincount(index, weights=x) / per
+    grand = float(x.mean())
+    within = float(((x - means[index]) ** 2).sum() / max(draws * (per - 1), 1))
+    between = float(per * ((means - grand) ** 2).sum() / max(draws - 1, 1))
+    parameter = max(0.0, (between - within) / per) if per > 1 else max(between, 0.0)
+    total = parameter + within
+    share = parameter / total if total > 0 else 0.0
+    if draws < 2:
+        return VarianceSplit(Estimate(grand, None, None), share, draws, per)
+    half = float(stdtrit(draws - 1, 0.5 + LEVEL / 2)) * math.sqrt(
+        parameter * (1.0 + 1.0 / draws) + within / x.size
+    )
+    return VarianceSplit(Estimate(grand, grand - half, grand + half), share, draws, per)

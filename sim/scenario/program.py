@@ -171,8 +171,23 @@ class Guardrails(Strict):
     clawback: bool = Field(False, description="claw back rewards paid on returned deals")
 
 
+class ProgramChange(Strict):
+    """The program as it changed at a given week: new mechanics, the same guardrails."""
+
+    week: Annotated[int, Field(ge=1)] = Field(description="first week of the new mechanics")
+    mechanics: list[Mechanic] = Field(
+        default_factory=list, description="the program's mechanics from that week on"
+    )
+
+
 class Program(Strict):
-    """A partner program: the rules that turn outcomes into rewards, plus nudges."""
+    """A partner program: the rules that turn outcomes into rewards, plus nudges.
+
+    ``changes`` lets the program change during the horizon (a ladder introduced
+    in week 52, say): from each change's week on, its mechanics replace the
+    ones before, built afresh (periods count from week 0 as always); the
+    guardrails, and what they hold (budget spent, deferred rewards), carry on.
+    """
 
     name: Name = Field("program", description="label used in tables and plots")
     # Each mechanic is validated strictly by the schema its ``type:`` names; the list itself
@@ -184,11 +199,43 @@ class Program(Strict):
         description="components, any order",
     )
     guardrails: Guardrails = Field(default_factory=Guardrails)
+    changes: list[ProgramChange] = Field(
+        default_factory=list, description="later mechanics, by the week they start"
+    )
+
+    @model_validator(mode="after")
+    def _changes_in_order(self) -> Program:
+        weeks = [change.week for change in self.changes]
+        for index, (before, after) in enumerate(zip(weeks, weeks[1:], strict=False)):
+            if after <= before:
+                raise ValueError(
+                    f"{SUBFIELD}changes.{index + 1}.week: expected weeks that increase; "
+                    f"got {after} after {before}"
+                )
+        return self
+
+    def stages(self) -> list[tuple[int, Program]]:
+        """``(first week, program)`` of each stage: the program, then each change, in order."""
+        first = self.model_copy(update={"changes": []})
+        later = [
+            (change.week, first.model_copy(update={"mechanics": change.mechanics}))
+            for change in self.changes
+        ]
+        return [(0, first), *later]
+
+    def final(self) -> Program:
+        """The program as it stands after its last change (itself without changes)."""
+        return self.stages()[-1][1]
 
     def missing_archetypes(self, archetypes: Sequence[str]) -> str | None:
         """The first mechanic lacking a per-archetype value for the population, as a message."""
-        for index, lever in enumerate(self.mechanics):
-            missing = lever.missing_archetypes(lever.reached(archetypes))
-            if missing is not None:
-                return f"{SUBFIELD}mechanics.{index}.{missing.removeprefix(SUBFIELD)}"
+        for (_, stage), prefix in zip(
+            self.stages(),
+            ["", *(f"changes.{i}." for i in range(len(self.changes)))],
+            strict=True,
+        ):
+            for index, lever in enumerate(stage.mechanics):
+                missing = lever.missing_archetypes(lever.reached(archetypes))
+                if missing is not None:
+                    return f"{SUBFIELD}{prefix}mechanics.{index}.{missing.removeprefix(SUBFIELD)}"
         return None

@@ -186,7 +186,7 @@ Behaviour = Annotated[dict[str, SerializeAsAny[PartnerParams]], PlainValidator(_
 
 
 #: Sections that only the command reading them validates (see each command's docs).
-TOOL_SECTIONS = {"search", "pilot", "sensitivity"}
+TOOL_SECTIONS = {"search", "pilot", "sensitivity", "calibrate"}
 
 
 class Scenario(Strict):
@@ -215,6 +215,9 @@ class Scenario(Strict):
     pilot: dict[str, Any] | None = Field(None, description="pilot plan, read by `partnerlab pilot`")
     sensitivity: dict[str, Any] | None = Field(
         None, description="parameter ranges, read by `partnerlab sensitivity`"
+    )
+    calibrate: dict[str, Any] | None = Field(
+        None, description="parameters to fit and their priors, read by `partnerlab calibrate`"
     )
 
     @model_validator(mode="before")

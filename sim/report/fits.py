@@ -1,0 +1,45 @@
+"""The report of a calibration folder: each parameter's posterior, the held-out check, the fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sim.report.page import Section, escaped, read_json
+
+CALIBRATION_NOTE = (
+    "Intervals are 90% intervals of the approximate posterior; a parameter is identified when "
+    "its posterior is clearly narrower than its prior. The held-out check fits the history's "
+    "first part and predicts its last part."
+)
+#: Figure file -> caption, in the order shown.
+FIGURES = {
+    "statistics.png": "Each summary statistic: observed against the 50% and 90% bands of "
+    "histories simulated from the posterior, per archetype.",
+    "posterior.png": "Posterior against prior, per parameter.",
+    "held_out.png": "The weeks held out: observed against the bands of a fit on the rest.",
+}
+
+
+def calibrate_section(folder: Path, manifest: dict[str, Any]) -> Section:
+    """The fitted parameters (mean, 90% interval, prior, identified), the held-out coverage."""
+    fit = read_json(folder / "fit.json")
+    rows = "".join(
+        f"<tr><td>{escaped(path)}</td><td>{p['mean']:.4g}</td>"
+        f"<td>[{p['ci_low']:.4g}, {p['ci_high']:.4g}]</td>"
+        f"<td>[{p['prior_low']:.4g}, {p['prior_high']:.4g}]</td>"
+        f"<td>{'yes' if p['identified'] else '<b>no</b>'}</td></tr>"
+        for path, p in fit["parameters"].items()
+    )
+    held = fit["held_out"]["coverage_90"]
+    history = fit["history"]
+    headline = (
+        f"<p class='headline'>Calibrated on {escaped(history['file'])} "
+        f"({escaped(history['periods'])} {escaped(history['frequency'])}s); held-out check: "
+        f"<b>{'n/a' if held is None else f'{held:.0%}'}</b> of statistics inside their 90% "
+        "predictive band.</p><table><tr><th>Parameter</th><th>Posterior mean</th>"
+        f"<th>90% interval</th><th>Prior</th><th>Identified</th></tr>{rows}</table>"
+        + "".join(f"<p class='note'>{escaped(line)}</p>" for line in fit["identification"])
+    )
+    shown = ((c, (folder / n).read_bytes()) for n, c in FIGURES.items() if (folder / n).exists())
+    return Section(headline, shown, CALIBRATION_NOTE)
