@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from helpers import PARTNERLAB, load_small
 
 import sim
 from sim.report import plots
+from sim.report.page import metric_header
 from sim.runs.folders import save_compare, save_run
 
 
@@ -44,9 +46,9 @@ def test_a_runs_csv_files_hold_the_reports_numbers(run_dir: Path) -> None:
     assert total["Net lift ($)"] == pytest.approx(data["net_lift"]["mean"])
     assert total["Net lift, 95% CI low ($)"] == pytest.approx(data["net_lift"]["ci_low"])
     reseller = summary[(summary["Group"] == "archetype") & (summary["Segment"] == "reseller")]
-    assert reseller["ROI (incremental GP / incremental cost) (x)"].iloc[0] == pytest.approx(
-        data["by_archetype"]["reseller"]["roi"]["mean"]
-    )
+    roi = reseller[metric_header("roi")].iloc[0]
+    expected = data["by_archetype"]["reseller"]["roi"]["mean"]  # null where cost does not rise
+    assert math.isnan(roi) if expected is None else roi == pytest.approx(expected)
     segments = pd.read_csv(folder / "segments.csv").set_index(["Archetype", "Size band"])
     cells = plots.segment_table(pd.read_parquet(run_dir / "segments.parquet")).stack()
     for (archetype, band), value in cells.items():
@@ -71,6 +73,13 @@ def test_a_comparisons_csv_files_have_a_row_per_design(tmp_path: Path) -> None:
 
 def test_other_folders_are_bad_input(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"kind": "pilot"}))
+    done = export(tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"partnerlab: error: {tmp_path / 'manifest.json'}: lists no file hashes; expected a folder "
+        "written by this version of partnerlab (run the command again)"
+    ]
+    (tmp_path / "manifest.json").write_text(json.dumps({"kind": "pilot", "files": {}}))
     done = export(tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [

@@ -5,8 +5,9 @@ line on stderr, within a time bound: never a traceback, an exit 1 or a hang.
 Mutated scenarios change types and signs, put huge, tiny and non-finite
 numbers, delete keys and nest values deeply in every shipped scenario; each
 is loaded alone and then run small (a tiny population, one replication).
-Command lines of every subcommand mix valid and invalid options around a
-tiny scenario. Values that would only make a valid job long (thousands of
+Command lines of every subcommand but ``app`` (a server, tested in a real
+browser by ``test_browser.py``) mix valid and invalid options around a tiny
+scenario. Values that would only make a valid job long (thousands of
 replications, a pool of processes) are left out, so the examples stay fast.
 """
 
@@ -230,7 +231,8 @@ RISKY = {
 
 @cache
 def tiny_scenarios(folder: Path) -> dict[str, Path]:
-    """Tiny scenario files for each command: quickstart (twice), optimize_tiers, pilot, matrix."""
+    """Tiny scenario files for each command: quickstart (twice), optimize_tiers, pilot, matrix,
+    and a quickstart world with a small ``calibrate:`` section."""
     quick = base("quickstart")
     other = quick | {"name": "other"}
     search = base("optimize_tiers")
@@ -239,8 +241,12 @@ def tiny_scenarios(folder: Path) -> dict[str, Path]:
                                               "simulations": 2, "planning": None}}  # fmt: skip
     matrix = base("experiment_matrix")
     matrix["pilot"] = matrix["pilot"] | {"weeks": 4, "pre_weeks": 13}
+    fit = {"behaviour.reseller.deal_size": {"low": 2000, "high": 30000, "log": True}}
+    calib = quick | {"calibrate": {"params": fit, "points": 8, "seeds": 2, "rounds": 1,
+                                   "noise": 10, "predictive": 10, "draws": 200}}  # fmt: skip
     found = {}
-    files = {"quick": quick, "other": other, "search": search, "pilot": pilot, "matrix": matrix}
+    files = {"quick": quick, "other": other, "search": search, "pilot": pilot, "matrix": matrix,
+             "calib": calib}  # fmt: skip
     for name, raw in files.items():
         found[name] = folder / f"tiny-{name}.yaml"
         found[name].write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
@@ -265,10 +271,15 @@ def setup(command: str, tiny: dict[str, Path], folder: Path) -> tuple[list[str],
     return {
         "run": ([str(tiny["quick"])], [*one, *out]),
         "compare": ([str(tiny["quick"]), str(tiny["other"])], [*one, *out]),
-        "validate": ([], ["--partners", "60", *one, "--no-progress"]),
+        "validate": ([], ["--partners", "60", "--max-replications", "2", "--check", "nudges",
+                          "--no-progress"]),
         "pilot": ([str(tiny["pilot"])], ["--simulations", "2", "--no-plan", *out]),
         "matrix": ([str(tiny["matrix"])], ["--simulations", "1", *out]),
         "report": ([str(folder / "report-run")], ["--out", f"r-{next(COUNTER)}.html"]),
+        "export": ([str(folder / "report-run")], ["--out", str(folder / f"csv-{next(COUNTER)}")]),
+        "history": ([str(tiny["quick"])], ["--weeks", "13", "--no-progress",
+                                           "--out", str(folder / f"h-{next(COUNTER)}.csv")]),
+        "calibrate": ([str(folder / "history.csv")], ["--scenario", str(tiny["calib"]), *out]),
         "optimize": ([str(tiny["search"])], ["--trials", "1", "--storage", "memory", *one, *out]),
         "sweep": ([str(tiny["quick"])],
                   ["--param", "design.mechanics.0.tiers.1.rate=0.01,0.02", *one, *out]),
@@ -279,7 +290,7 @@ def setup(command: str, tiny: dict[str, Path], folder: Path) -> tuple[list[str],
 
 POSITIONALS = ["", "nowhere.yaml", "/dev/null", "/", "/etc/passwd", "x\0y"]
 COMMANDS = ("run", "compare", "validate", "pilot", "matrix", "report", "optimize", "sweep",
-            "sensitivity")  # fmt: skip
+            "sensitivity", "export", "history", "calibrate")  # fmt: skip
 
 
 @st.composite
@@ -302,12 +313,16 @@ def report_run(folder: Path) -> None:
     code, err = outcome(["run", str(tiny["quick"]), "--replications", "1", "--no-progress",
                          "--out", str(folder / "report-run")])  # fmt: skip
     assert code == 0, err
+    code, err = outcome(["history", str(tiny["quick"]), "--weeks", "39",
+                         "--out", str(folder / "history.csv")])  # fmt: skip
+    assert code == 0, err
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_command_lines_exit_0_or_2_in_one_line(folder: Path, report_run: None, command: str):
     tiny = tiny_scenarios(folder)
-    examples = {"validate": 4, "report": 8, "optimize": 8, "sensitivity": 8}.get(command, 14)
+    examples = {"validate": 4, "report": 8, "optimize": 8, "sensitivity": 8, "export": 8,
+                "calibrate": 4}.get(command, 14)  # fmt: skip
 
     @fuzz(examples)
     @given(line=command_lines(command), bad=st.sampled_from(POSITIONALS))

@@ -3,8 +3,8 @@
 Scenario names and descriptions, program (design and baseline) names, tier
 names, region and size band names, sweep parameter values and optimized
 choices all carry a ``<script>`` payload; each report (run, compare,
-optimize, sweep, pilot) must hold only the tags the report itself writes and
-show every payload escaped.
+optimize, sweep, pilot, calibration) must hold only the tags the report itself
+writes and show every payload escaped.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ PAYLOAD = "<script>alert('{0}')</script><img src=x onerror=alert(1)>&"
 ALLOWED = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "b", "code",
     "table", "tr", "th", "td", "figure", "img", "figcaption", "details", "summary", "pre",
+    "ul", "li",
 }  # fmt: skip
 SMALL = {"reseller": 24, "integrator": 6, "alliance": 3}
 
@@ -144,3 +145,18 @@ def test_pilot_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     path = scenario_file(tmp_path / "in", "pilot", pilot=pilot)
     command("pilot", str(path), "--out", str(tmp_path / "out"))
     check_page(build_report(tmp_path / "out"), ["pilot", "pilot design", "baseline", "region"])
+
+
+def test_calibration_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.calibration.generate import generate_history
+
+    (tmp_path / "in").mkdir()
+    small = {"points": 8, "seeds": 2, "rounds": 1, "noise": 10, "predictive": 10, "draws": 200}
+    path = scenario_file(tmp_path / "in", "calibrate", horizon_weeks=39, calibrate=small)
+    history = tmp_path / "in" / "history.parquet"
+    generate_history(sim.load_scenario(path), 39, seed=1).write(history)
+    command(
+        "calibrate", str(history), "--scenario", str(path),
+        "--param", "behaviour.reseller.deal_size=2000:30000:log", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    check_page(build_report(tmp_path / "out"), ["calibrate", "calibrate description"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +73,13 @@ def calibrate(
     returns: bool | None = None,
     jobs: int = 1,
     progress: bool = False,
+    start: Callable[[], None] | None = None,
 ) -> Calibration:
     """Fit the ``calibrate:`` parameters (and ``params``, ``KEY=lo:hi``) to a history file.
+
+    The search's evaluations live in an Optuna study in ``out`` (a re-run
+    resumes from it); ``start()`` is called once the inputs are valid, before
+    anything is written there (the command line starts its results folder).
 
     Raises:
         ScenarioError: the settings or a prior are invalid.
@@ -100,6 +106,8 @@ def calibrate(
     )
     observed = summaries(history, context)
     observed_head = summaries(history, context, windows["head"])
+    if start is not None:
+        start()
     store = DesignStore(out, _fingerprint(history, world, settings, space), space)
     rng = np.random.default_rng(settings.seed)
     design, posterior, regions = _rounds(

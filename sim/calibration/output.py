@@ -174,23 +174,44 @@ def calibrated_scenario(
     return raw
 
 
-def open_folder(out: Path, overwrite: bool = False) -> None:
-    """Start a calibration folder, or resume the unfinished calibration in it.
+def _resuming(out: Path, overwrite: bool) -> bool:
+    """Whether ``out`` holds an unfinished calibration to resume (never with ``overwrite``)."""
+    path = Path(out) / MANIFEST
+    try:
+        held = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return False
+    return (
+        not overwrite
+        and isinstance(held, dict)
+        and held.get("kind") == KIND
+        and held.get("status") == "running"
+    )
+
+
+def check_folder(out: Path, overwrite: bool = False) -> None:
+    """Check, before any work, that the calibration can be written to ``out``; writes nothing there.
 
     Raises:
         BadInput: the folder holds a finished calibration or other files
             (without ``overwrite``), or it cannot be written.
     """
-    path = Path(out) / MANIFEST
-    try:
-        held = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (OSError, ValueError):
-        held = None
-    running = isinstance(held, dict) and held.get("kind") == KIND
-    if running and held is not None and held.get("status") == "running" and not overwrite:
-        writable(path, f"--out {out}")  # resume: the study in the folder holds what was done
+    if _resuming(out, overwrite):
+        writable(Path(out) / MANIFEST, f"--out {out}")  # the study there holds what was done
+    else:
+        check_out(Path(out), overwrite)  # new, empty, or a results folder to replace
+
+
+def open_folder(out: Path, overwrite: bool = False) -> None:
+    """Start a calibration folder (``"status": "running"``), or resume the unfinished one there.
+
+    Raises:
+        BadInput: see :func:`check_folder`.
+    """
+    check_folder(out, overwrite)
+    if _resuming(out, overwrite):
         return
-    check_out(Path(out), overwrite)  # new, empty, or a results folder to replace
+    path = Path(out) / MANIFEST
     if path.is_file():
         shutil.rmtree(out)
     Path(out).mkdir(parents=True, exist_ok=True)

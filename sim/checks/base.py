@@ -149,6 +149,7 @@ class Setup:
     @classmethod
     def default(cls, partners: int = 600, seed: int = 0, **options: Any) -> Setup:
         """The default world of ``partners`` partners (archetypes in the default mix)."""
+        PARTNERS.check(partners, "--partners")
         counts = {a: max(1, round(partners * share)) for a, share in MIX.items()}
         raw = {"name": "validate", "population": {"partners": counts}}
         return cls(validate_scenario(raw, source="validate"), seed=seed, **options)

@@ -60,13 +60,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """``partnerlab calibrate``: fit, check, and write the calibration folder."""
     # Imported here, so that the command line starts without the simulator.
     from sim.calibration.calibrate import calibrate
-    from sim.calibration.output import identification, open_folder, to_json, write_calibration
+    from sim.calibration.output import (
+        check_folder,
+        identification,
+        open_folder,
+        to_json,
+        write_calibration,
+    )
+    from sim.limits import workers
     from sim.runs.outputs import default_out_dir
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     out = args.out or default_out_dir(f"{scenario.name}-calibrate")
-    open_folder(out, args.overwrite)
+    check_folder(out, args.overwrite)
     result = calibrate(
         args.history,
         scenario,
@@ -75,8 +82,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         params=tuple(args.params),
         frequency=args.frequency,
         returns=True if args.returns else None,
-        jobs=args.jobs,
+        jobs=workers(args.jobs),
         progress=not args.no_progress,
+        start=lambda: open_folder(out, args.overwrite),
     )
     write_calibration(result, out, None if args.overrides else args.scenario, sys.argv)
     if args.report:
