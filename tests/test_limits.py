@@ -13,9 +13,15 @@ from helpers import SCENARIOS, partners_override
 import optimize
 import sim
 from optimize.sweeps.design import make_design, parse_params
+from sim.checks.base import Setup
 from sim.errors import ScenarioError
 from sim.limits import JOBS, PARTNERS, cores, memory_limit, size, workers
-from sim.runs.footprint import PILOT_PARTNER_BYTES, per_partner_bytes, replications_bytes
+from sim.runs.footprint import (
+    PILOT_PARTNER_BYTES,
+    check_bytes,
+    per_partner_bytes,
+    replications_bytes,
+)
 
 QUICK = SCENARIOS / "quickstart.yaml"
 RATE = "design.mechanics.0.tiers.1.rate"
@@ -152,6 +158,16 @@ def test_the_run_estimate_is_above_the_measured_peak(overrides, replications) ->
     job = f"sim.run_scenario({load}, replications={replications})"
     measured = peak_bytes(job)
     estimate = replications_bytes(scenario, 2, replications, 1)
+    assert measured <= estimate < 4 * measured, (size(measured), size(estimate))
+
+
+def test_the_validate_estimate_is_above_the_measured_peak() -> None:
+    job = (
+        "from sim.checks.base import Setup; from sim.checks.catalog import validate; "
+        "validate(Setup.default(1500, most=4))"
+    )
+    measured = peak_bytes(job)
+    estimate = check_bytes(Setup.default(1500).scenario, batch=4, years=2)
     assert measured <= estimate < 4 * measured, (size(measured), size(estimate))
 
 

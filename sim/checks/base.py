@@ -28,7 +28,6 @@ from sim.engine.model import PartnerProgramModel
 from sim.levers.base import Component
 from sim.limits import PARTNERS, REPLICATIONS, check_memory
 from sim.runs import footprint
-from sim.runs.footprint import CHECK_PARTNER_BYTES, PROCESS_BYTES
 from sim.runs.stats import mean_ci
 from sim.scenario.calendar import QUARTER
 from sim.scenario.loading import validate_scenario
@@ -143,7 +142,7 @@ class Setup:
         people = footprint.partners(self.scenario)
         PARTNERS.check(people, "--partners")
         REPLICATIONS.check(self.most, "--max-replications")
-        needed = PROCESS_BYTES + people * self.batch * self.years * CHECK_PARTNER_BYTES
+        needed = footprint.check_bytes(self.scenario, self.batch, self.years)
         check_memory(needed, f"validate ({people:,} partners, {self.batch} replications at once)")
 
     @classmethod

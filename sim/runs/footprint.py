@@ -28,9 +28,18 @@ RING_WEEK_BYTES = 48
 SERIES_ROW_BYTES = 1024
 #: Per partner of a simulated pilot or experiment in flight (measured: 17 KB).
 PILOT_PARTNER_BYTES = 32 * 1024
-#: Per partner and replication of ``partnerlab validate``, which records every partner's
-#: weekly outcomes under each design (measured: 80 KB).
+#: Per partner, replication of a batch and year of ``partnerlab validate``, which records
+#: every partner's weekly outcomes under each design (measured: 73 KB: 1,200 partners, 1.0 GB).
 CHECK_PARTNER_BYTES = 128 * 1024
+
+
+def check_bytes(scenario: Scenario, batch: int, years: int) -> int:
+    """Peak memory of a behavioural check: a batch of replications, each partner's weeks recorded.
+
+    The longest checks run ``years`` years with every partner's weekly
+    outcomes recorded under each of their programs.
+    """
+    return PROCESS_BYTES + partners(scenario) * batch * years * CHECK_PARTNER_BYTES
 
 
 def partners(scenario: Scenario) -> int:
