@@ -100,6 +100,9 @@ REPLICATIONS = Limit(
 HORIZON_WEEKS = Limit("PARTNERLAB_MAX_HORIZON_WEEKS", "weeks", lambda: 520)
 SWEEP_POINTS = Limit("PARTNERLAB_MAX_SWEEP_POINTS", "points", lambda: 10_000)
 JOBS = Limit("PARTNERLAB_MAX_JOBS", "worker processes (the cores available)", cores)
+HISTORY_BYTES = Limit(
+    "PARTNERLAB_MAX_HISTORY_BYTES", "bytes of partner history file", lambda: 2 * 2**30
+)
 
 MEMORY_ENV = "PARTNERLAB_MAX_MEMORY"
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50}

@@ -220,6 +220,36 @@ def test_unreadable_history_exits_2(tmp_path, capsys, name, content, needles) ->
     check_one_line(capsys.readouterr().err, str(path), *needles)
 
 
+def test_a_device_or_folder_is_not_read_as_a_history(tmp_path, capsys) -> None:
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "zero.csv").symlink_to("/dev/zero")
+    for path in (tmp_path / "folder.csv", tmp_path / "zero.csv"):
+        args = ["calibrate", str(path), "--scenario", str(DEMO), "--no-progress"]
+        assert partnerlab_cli.main(args) == 2
+        check_one_line(capsys.readouterr().err, str(path), "not a regular file")
+
+
+def test_a_history_past_the_size_limit_is_refused_unread(
+    tmp_path, capsys, history_csv, monkeypatch
+) -> None:
+    monkeypatch.setenv("PARTNERLAB_MAX_HISTORY_BYTES", "1000")
+    args = ["calibrate", str(history_csv), "--scenario", str(DEMO), "--no-progress"]
+    assert partnerlab_cli.main(args) == 2
+    size = history_csv.stat().st_size
+    needles = ["expected at most 1,000 bytes", f"PARTNERLAB_MAX_HISTORY_BYTES={size}"]
+    check_one_line(capsys.readouterr().err, str(history_csv), *needles)
+
+
+def test_a_history_past_the_partner_limit_is_refused(
+    tmp_path, capsys, history_csv, monkeypatch
+) -> None:
+    monkeypatch.setenv("PARTNERLAB_MAX_PARTNERS", "5")
+    small = "population.partners={reseller: 3, integrator: 1, alliance: 1}"
+    args = ["calibrate", str(history_csv), "--scenario", str(DEMO), "--set", small]
+    assert partnerlab_cli.main([*args, "--no-progress"]) == 2
+    check_one_line(capsys.readouterr().err, str(history_csv), "partner_id", "at most 5 partners")
+
+
 @pytest.mark.parametrize(
     ("param", "needles"),
     [

@@ -33,6 +33,7 @@ from sim.calibration.history import (
     weeks_in,
 )
 from sim.errors import HistoryError
+from sim.limits import HISTORY_BYTES, PARTNERS
 
 COUNTS = ("deals_won", "deals_registered", "tier")
 #: Days per period, to turn dates into periods (a quarter is 13 weeks).
@@ -108,8 +109,15 @@ def _expected_columns() -> str:
 
 def _load(path: Path) -> tuple[Reader, dict[str, str]]:
     """The file's rows, as text, and what it declares (frequency, returns)."""
-    if not path.is_file():
+    if not path.exists():
         raise HistoryError(str(path), None, "", "file not found; expected a CSV or parquet file")
+    if not path.is_file():
+        raise HistoryError(
+            str(path), None, "", "not a regular file; expected a CSV or parquet file"
+        )
+    problem = HISTORY_BYTES.excess(path.stat().st_size)
+    if problem is not None:
+        raise HistoryError(str(path), None, "", problem)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -257,6 +265,9 @@ def _assemble(
 ) -> PartnerHistory:
     """The checked rows as a :class:`PartnerHistory` (partners in order of first appearance)."""
     unique, firsts, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    problem = PARTNERS.excess(unique.size)
+    if problem is not None:
+        raise HistoryError(str(reader.path), None, "partner_id", problem)
     archetype = _per_partner(reader, "archetype", ids, firsts, inverse)
     periods = int(period.max()) + 1
     joined = _joined(reader, ids, firsts, inverse, period, frequency)
