@@ -75,10 +75,19 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--flat", action="store_true", help="no program change in the history")
     parser.add_argument("--out", type=Path, help="also write the rows as CSV")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override the scenario, e.g. horizon_weeks=156 for a longer history (repeatable)",
+    )
     args = parser.parse_args()
     overrides = ["calibrate.held_out_weeks=0", "calibrate.predictive=10"]
     if args.flat:
         overrides.append("baseline.changes=[]")
+    overrides += args.overrides
     scenario = sim.load_scenario(SCENARIO, overrides)
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as temp:
