@@ -42,7 +42,7 @@ METRIC_INFO = {
     "incremental_gross_profit": ("Incremental gross profit", "$"),
     "incremental_cost": ("Incremental program cost", "$"),
     "incremental_revenue": ("Incremental revenue", "$"),
-    "incremental_pipeline": ("Incremental open pipeline at the horizon (expected value)", "$"),
+    "incremental_pipeline": ("Change in open pipeline at the horizon (expected deal value)", "$"),
     "incremental_pipeline_value": (
         "Change in open pipeline at the horizon (expected gross profit)",
         "$",
