@@ -7,17 +7,14 @@ and returns a matplotlib figure, so notebooks can restyle them.
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; never open a window
-
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sim.report.style import money_axis  # noqa: E402 - money in $k and $M, as the report's
+# Figures outside pyplot (never a window, never kept open); money in $k and $M, as the report's.
+from sim.report.style import figure, money_axis
 
 #: Axis labels (with units) of the quantities that can be plotted against net lift.
 X_LABELS = {
@@ -34,11 +31,11 @@ def _complete(frame: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _empty(ax: plt.Axes, message: str) -> None:
+def _empty(ax: Axes, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
 
 
-def _trials(ax: plt.Axes, rows: pd.DataFrame, x: str, y: str) -> None:
+def _trials(ax: Axes, rows: pd.DataFrame, x: str, y: str) -> None:
     """Completed trials as points, coloured by feasibility."""
     sns.scatterplot(
         data=rows,
@@ -54,7 +51,7 @@ def _trials(ax: plt.Axes, rows: pd.DataFrame, x: str, y: str) -> None:
 
 def history_figure(frame: pd.DataFrame, objective: str, maximize: bool = True) -> Figure:
     """Each completed trial's objective value, and the best feasible value so far."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, (ax,) = figure(8, 4.5)
     rows = _complete(frame)
     if rows.empty:
         _empty(ax, "no completed trials yet")
@@ -69,7 +66,6 @@ def history_figure(frame: pd.DataFrame, objective: str, maximize: bool = True) -
     ax.set_ylabel(f"Objective: {objective.replace('_', ' ')} ($)")
     money_axis(ax.yaxis)
     ax.set_title("Optimization history (in-sample)")
-    fig.tight_layout()
     return fig
 
 
@@ -78,7 +74,7 @@ def importance_figure(importances: dict[str, float]) -> Figure:
 
     Keys are shown as given: pass readable names (:func:`readable_importances`).
     """
-    fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(importances), 4) + 1.2))
+    fig, (ax,) = figure(8, 0.4 * max(len(importances), 4) + 1.2)
     if not importances:
         _empty(ax, "too few completed trials to estimate importances")
     else:
@@ -89,13 +85,12 @@ def importance_figure(importances: dict[str, float]) -> Figure:
     ax.set_xlabel("Importance for the objective (share, sums to 1)")
     ax.set_ylabel("Parameter")
     ax.set_title("Parameter importances")
-    fig.tight_layout()
     return fig
 
 
 def pareto_figure(frame: pd.DataFrame, x: str = "incremental_cost") -> Figure:
     """Net lift against ``x`` for every completed trial, with the Pareto front drawn."""
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, (ax,) = figure(8, 5)
     rows = _complete(frame)
     if rows.empty:
         _empty(ax, "no completed trials yet")
@@ -112,5 +107,4 @@ def pareto_figure(frame: pd.DataFrame, x: str = "incremental_cost") -> Figure:
     if x == "incremental_cost":
         money_axis(ax.xaxis)
     ax.set_title("Net lift against " + ("cost" if x == "incremental_cost" else "fairness"))
-    fig.tight_layout()
     return fig
