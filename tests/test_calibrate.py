@@ -205,7 +205,9 @@ def test_calibration_folder_holds_every_output(cli_folder) -> None:
         calibrated.baseline.changes == []
         and calibrated.baseline.mechanics[0].type == "tiered_rebate"
     )
-    assert "Posterior" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "Posterior" in page
+    assert "<td>reseller › effort elasticity</td>" in page  # named as people name it
 
 
 def test_a_rerun_resumes_from_the_study(cli_folder, capsys) -> None:
@@ -259,3 +261,12 @@ def test_optimize_takes_the_posterior_as_its_ensemble(cli_folder, tmp_path, caps
     trials = pd.read_parquet(tmp_path / "opt" / "trials.parquet")
     # Scored over both posterior draws (the CVaR objective): two runs of one replication.
     assert trials["replications_run"].tolist() == [2]
+
+
+def test_fitted_parameters_read_as_people_name_them() -> None:
+    from sim.report.labels import behaviour_label, value_text
+
+    assert behaviour_label("behaviour.reseller.deal_size") == ("reseller › deal size", "money")
+    label, kind = behaviour_label("behaviour.integrator.effort_elasticity")
+    assert label == "integrator › effort elasticity" and kind == "number"
+    assert value_text("money", 11064.9) == "$11,065"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.report.labels import behaviour_label, value_text
 from sim.report.page import Section, escaped, read_json
 
 CALIBRATION_NOTE = (
@@ -24,13 +25,7 @@ FIGURES = {
 def calibrate_section(folder: Path, manifest: dict[str, Any]) -> Section:
     """The fitted parameters (mean, 90% interval, prior, identified), the held-out coverage."""
     fit = read_json(folder / "fit.json")
-    rows = "".join(
-        f"<tr><td>{escaped(path)}</td><td>{p['mean']:.4g}</td>"
-        f"<td>[{p['ci_low']:.4g}, {p['ci_high']:.4g}]</td>"
-        f"<td>[{p['prior_low']:.4g}, {p['prior_high']:.4g}]</td>"
-        f"<td>{'yes' if p['identified'] else '<b>no</b>'}</td></tr>"
-        for path, p in fit["parameters"].items()
-    )
+    rows = "".join(_row(path, p) for path, p in fit["parameters"].items())
     held = fit["held_out"]["coverage_90"]
     history = fit["history"]
     headline = (
@@ -43,3 +38,21 @@ def calibrate_section(folder: Path, manifest: dict[str, Any]) -> Section:
     )
     shown = ((c, (folder / n).read_bytes()) for n, c in FIGURES.items() if (folder / n).exists())
     return Section(headline, shown, CALIBRATION_NOTE)
+
+
+def _row(path: str, fitted: dict[str, Any]) -> str:
+    """One parameter's row: its readable name, values in its units, and whether it is identified."""
+    label, kind = behaviour_label(path)
+
+    def show(value: float) -> str:
+        return escaped(value_text(kind, value) if kind == "money" else f"{value:.3g}")
+
+    def interval(low: str, high: str) -> str:
+        return f"[{show(fitted[low])}, {show(fitted[high])}]"
+
+    identified = "yes" if fitted["identified"] else "<b>no</b>"
+    return (
+        f"<tr><td>{escaped(label)}</td><td>{show(fitted['mean'])}</td>"
+        f"<td>{interval('ci_low', 'ci_high')}</td><td>{interval('prior_low', 'prior_high')}</td>"
+        f"<td>{identified}</td></tr>"
+    )

@@ -18,6 +18,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from agents.params import PartnerParams
 from sim.scenario.program import Lever, Program
 
 Kind = Literal["money", "rate", "weeks", "count", "number", "choice", "flag", "text"]
@@ -152,6 +153,16 @@ def tuned_label(scenario: BaseModel, name: str) -> tuple[str, Kind]:
             return _joined(names), "money"
     found = field_at(scenario, name)
     return _joined(found.names), kind_of(found.info)
+
+
+def behaviour_label(path: str) -> tuple[str, Kind]:
+    """A fitted parameter's readable name and kind.
+
+    ``behaviour.reseller.deal_size`` is "reseller › deal size", money.
+    """
+    _, archetype, name = path.split(".")
+    info = PartnerParams.model_fields[name]
+    return f"{archetype} › {name.replace('_', ' ')}", kind_of(info)
 
 
 def _joined(names: list[str]) -> str:
