@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from helpers import SCENARIOS, partners_override
@@ -19,6 +20,7 @@ from sim.limits import JOBS, PARTNERS, cores, memory_limit, size, workers
 from sim.runs.footprint import (
     PILOT_PARTNER_BYTES,
     check_bytes,
+    histories_bytes,
     per_partner_bytes,
     replications_bytes,
 )
@@ -180,3 +182,69 @@ def test_the_pilot_estimate_is_above_the_measured_peak() -> None:
     measured = peak_bytes(job)
     estimate = per_partner_bytes(sim.load_scenario(path), PILOT_PARTNER_BYTES)
     assert measured <= estimate, (size(measured), size(estimate))
+
+
+#: A small calibration of 3,000 resellers: one fitted parameter, one round of 8 points.
+CALIBRATE = [
+    "population.partners={reseller: 3000}",
+    "calibrate={params: {behaviour.reseller.deal_size: {low: 2000, high: 30000, log: true}}, "
+    "points: 8, seeds: 2, rounds: 1, noise: 10, predictive: 10, draws: 200}",
+]
+
+
+def test_the_history_estimate_is_above_the_measured_peak() -> None:
+    from sim.calibration.generate import recorded_columns
+
+    overrides = ["population.partners={reseller: 20000}"]
+    scenario = sim.load_scenario(QUICK, overrides).model_copy(update={"horizon_weeks": 104})
+    job = (
+        "from sim.calibration.generate import generate_history; "
+        f"generate_history(sim.load_scenario({str(QUICK)!r}, {overrides!r}), 104, seed=1)"
+    )
+    measured = peak_bytes(job)
+    estimate = histories_bytes(scenario, 1, len(recorded_columns(scenario)), 1)
+    assert measured <= estimate < 4 * measured, (size(measured), size(estimate))
+
+
+@pytest.fixture(scope="module")
+def history_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sim.calibration.generate import generate_history
+
+    path = tmp_path_factory.mktemp("history") / "history.csv"
+    generate_history(sim.load_scenario(QUICK, CALIBRATE), 39, seed=1).write(path)
+    return path
+
+
+def test_the_calibration_estimate_is_above_the_measured_peak(history_csv: Path, tmp_path) -> None:
+    from agents import ARCHETYPES
+    from sim.calibration.population import calibration_world
+    from sim.calibration.reading import read_bytes, read_history
+
+    job = (
+        "from pathlib import Path; from sim.calibration.calibrate import calibrate; "
+        f"calibrate(Path({str(history_csv)!r}), sim.load_scenario({str(QUICK)!r}, "
+        f"{CALIBRATE!r}), Path({str(tmp_path / 'out')!r}))"
+    )
+    measured = peak_bytes(job)
+    history = read_history(history_csv, list(ARCHETYPES))
+    world = calibration_world(history, sim.load_scenario(QUICK, CALIBRATE))
+    pairs = 8 * 2  # one group of 8 points x 2 seeds: more than the noise or predictive runs
+    estimate = read_bytes(history_csv) + histories_bytes(world, pairs, len(history.series), 1)
+    assert measured <= estimate < 4 * measured, (size(measured), size(estimate))
+
+
+def test_a_calibration_past_the_memory_limit_is_refused_before_it_starts(
+    history_csv: Path, tmp_path, capsys, monkeypatch
+) -> None:
+    import partnerlab_cli
+
+    monkeypatch.setenv("PARTNERLAB_MAX_MEMORY", "600M")  # reads the file, not simulate
+    scenario = tmp_path / "calibrate.yaml"
+    scenario.write_text(f"extends: {QUICK}\n")
+    sets = [arg for item in CALIBRATE for arg in ("--set", item)]
+    out = tmp_path / "out"
+    args = ["calibrate", str(history_csv), "--scenario", str(scenario), *sets, "--out", str(out)]
+    assert partnerlab_cli.main([*args, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "simulated histories" in err[0] and "PARTNERLAB_MAX_MEMORY" in err[0]
+    assert not out.exists()

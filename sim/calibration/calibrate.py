@@ -36,11 +36,13 @@ from sim.calibration.fit import (
 )
 from sim.calibration.history import PER_QUARTER, Frequency, PartnerHistory, period_of_week
 from sim.calibration.population import calibration_world
-from sim.calibration.reading import read_history
+from sim.calibration.reading import read_bytes, read_history
 from sim.calibration.settings import CalibrationSettings, read_settings
 from sim.calibration.store import DesignStore
 from sim.calibration.summaries import context_of, summaries
 from sim.errors import HistoryError
+from sim.limits import check_memory
+from sim.runs.footprint import PROCESS_BYTES, describe, histories_bytes
 from sim.scenario.schema import Scenario
 
 #: Fewest periods of history a held-out check leaves to fit on, in quarters.
@@ -82,10 +84,13 @@ def calibrate(
     anything is written there (the command line starts its results folder).
 
     Raises:
-        ScenarioError: the settings or a prior are invalid.
+        ScenarioError: the settings or a prior are invalid, or the reading or the
+            simulations would take more memory than the machine has.
         HistoryError: the history file is invalid.
     """
     settings = read_settings(scenario, source, params)
+    reading = read_bytes(history_path)
+    check_memory(PROCESS_BYTES + reading, f"reading {history_path}")
     history = read_history(history_path, list(ARCHETYPES), frequency, returns)
     priors = settings.priors(list(dict.fromkeys(history.archetype.tolist())))
     for path in priors:
@@ -98,6 +103,10 @@ def calibrate(
             )
     space = Space.of(priors)
     world = calibration_world(history, scenario)
+    # the most histories one call simulates: a group of points' seeds, the noise, the predictive
+    pairs = max(8 * max(jobs, 1) * settings.seeds, settings.noise, settings.predictive)
+    simulations = histories_bytes(world, pairs, len(history.series), jobs)
+    check_memory(reading + simulations, describe(world, pairs, jobs, "simulated histories"))
     held = _held_out_periods(history, settings)
     windows = {"full": (0, history.periods), "head": (0, history.periods - held)}
     context = context_of(world)

@@ -18,6 +18,8 @@ from sim.calibration.record import simulate_histories
 from sim.errors import BadInput
 from sim.levers.deal_registration import DealRegistration
 from sim.levers.mdf import MarketDevelopmentFund
+from sim.limits import check_memory
+from sim.runs.footprint import describe, histories_bytes
 from sim.scenario.schema import Scenario
 
 SUFFIXES = (".csv", ".parquet")
@@ -48,10 +50,10 @@ def generate_history(
 ) -> PartnerHistory:
     """The baseline's history of one world of ``scenario`` over ``weeks`` weeks."""
     spec = scenario.model_copy(update={"horizon_weeks": weeks})
+    columns = recorded_columns(spec)
+    check_memory(histories_bytes(spec, 1, len(columns), 1), describe(spec, 1, 1, "history"))
     root = scenario.seed if seed is None else seed
-    (history,) = simulate_histories(
-        spec, [{}], [replication], root, frequency, recorded_columns(spec)
-    )
+    (history,) = simulate_histories(spec, [{}], [replication], root, frequency, columns)
     return dataclasses.replace(history, source=scenario.name, returns=spec.market.returns.rate > 0)
 
 

@@ -34,6 +34,7 @@ from sim.calibration.history import (
 )
 from sim.errors import HistoryError
 from sim.limits import HISTORY_BYTES, PARTNERS
+from sim.runs.footprint import READ_CELL_BYTES
 
 COUNTS = ("deals_won", "deals_registered", "tier")
 #: Days per period, to turn dates into periods (a quarter is 13 weeks).
@@ -105,6 +106,27 @@ def _expected_columns() -> str:
         f"{', '.join(REQUIRED)} and a period column (week, month, quarter or period); "
         f"optionally {', '.join(ATTRIBUTES + OPTIONAL)}"
     )
+
+
+def read_bytes(path: Path) -> int:
+    """Memory a history file takes once read, estimated from its size (0 if it is no file).
+
+    Parquet says its rows and columns; a CSV cell takes at least 3 bytes of text.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(path).metadata
+        except Exception:  # noqa: BLE001 - not parquet: reading it says so, in one line
+            return 0
+        cells = meta.num_rows * meta.num_columns
+    else:
+        cells = path.stat().st_size // 3
+    return cells * READ_CELL_BYTES
 
 
 def _load(path: Path) -> tuple[Reader, dict[str, str]]:

@@ -42,6 +42,27 @@ def check_bytes(scenario: Scenario, batch: int, years: int) -> int:
     return PROCESS_BYTES + partners(scenario) * batch * years * CHECK_PARTNER_BYTES
 
 
+#: Per partner, week and recorded column of a simulated history (the recorder's series and the
+#: history made from them; measured: see tests/test_limits.py).
+HISTORY_CELL_BYTES = 24
+#: Per cell of a history file read into memory (text columns as Python strings; measured: 90).
+READ_CELL_BYTES = 128
+
+
+def histories_bytes(scenario: Scenario, pairs: int, columns: int, jobs: int) -> int:
+    """Peak bytes of ``pairs`` simulated histories of ``scenario``, ``columns`` recorded, ``jobs``.
+
+    The histories run in the batches of :func:`sim.runs.runner.batches`, each
+    worker holding one batch's rows and their recorded weekly series.
+    """
+    groups = batches(range(pairs), partners(scenario), 1, jobs)
+    rows = max(len(group) for group in groups) * partners(scenario)
+    per_row = ROW_BYTES + RING_WEEK_BYTES * ring(scenario)
+    per_row += HISTORY_CELL_BYTES * scenario.horizon_weeks * columns
+    worker = PROCESS_BYTES + rows * per_row
+    return worker if jobs == 1 else PROCESS_BYTES + min(jobs, len(groups)) * worker
+
+
 def partners(scenario: Scenario) -> int:
     """Partners in one world of ``scenario``."""
     return sum(scenario.population.partners.values())
