@@ -31,6 +31,7 @@ import sim
 from sim.calibration.calibrate import calibrate
 from sim.calibration.generate import generate_history, write_history
 from sim.calibration.sampler import marginal
+from sim.cli.options import add_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "data" / "calibration" / "demo.yaml"
@@ -75,14 +76,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--flat", action="store_true", help="no program change in the history")
     parser.add_argument("--out", type=Path, help="also write the rows as CSV")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override the scenario, e.g. horizon_weeks=156 for a longer history (repeatable)",
-    )
+    add_overrides(parser, "horizon_weeks=156 for a longer history")
     args = parser.parse_args()
     overrides = ["calibrate.held_out_weeks=0", "calibrate.predictive=10"]
     if args.flat:

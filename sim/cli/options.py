@@ -53,17 +53,26 @@ def integer(minimum: int, allow_all: bool = False) -> Callable[[str], int]:
     return parse
 
 
-def add_scenario_options(parser: argparse.ArgumentParser) -> None:
-    """``--set``, ``--json`` and ``--no-progress``: options every command takes."""
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+def add_overrides(
+    parser: argparse.ArgumentParser, example: str = "design.mechanics.0.tiers.1.rate=0.03"
+) -> None:
+    """``--set KEY=VALUE`` (repeatable), read into ``overrides``."""
     parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a scenario field, e.g. design.mechanics.0.tiers.1.rate=0.03 (repeatable)",
+        help=f"override a scenario field, e.g. {example} (repeatable)",
     )
+
+
+def add_scenario_options(
+    parser: argparse.ArgumentParser, example: str = "design.mechanics.0.tiers.1.rate=0.03"
+) -> None:
+    """``--set``, ``--json`` and ``--no-progress``: options every command takes."""
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    add_overrides(parser, example)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 

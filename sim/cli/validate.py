@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.options import EXIT_FAILURE, EXIT_OK, emit, integer
+from sim.cli.options import EXIT_FAILURE, EXIT_OK, add_scenario_options, emit, integer
 from sim.errors import BadInput
 
 if TYPE_CHECKING:
@@ -54,16 +54,7 @@ def register(commands: Any) -> None:
         metavar="NAME",
         help="run only this check (repeatable)",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a field of SCENARIO, e.g. behaviour.reseller.movable_share=0 (repeatable)",
-    )
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_scenario_options(parser, "behaviour.reseller.movable_share=0")
     parser.set_defaults(handler=cmd_validate)
 
 

@@ -8,6 +8,9 @@ file's SHA-256, then one rename into place.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from sim.runs.outputs import ResultsFolder
 from sim.runs.results import CompareResults, RunResults
@@ -22,17 +25,9 @@ def save_run(
     Raises:
         BadInput: ``out`` exists (without ``overwrite``) or cannot be written.
     """
-    with ResultsFolder(out, overwrite) as folder:
-        write_tables(
-            folder.path,
-            runs=results.runs,
-            segments=results.segments,
-            timeseries=results.timeseries,
-            tiers=results.tiers,
-        )
-        write_json(folder.path / "summary.json", results.summary_json())
-        record = manifest("run", [results.scenario], results.seed, results.replications, argv)
-        return folder.commit(record)
+    tables = {**_tables(results), "tiers": results.tiers}
+    record = manifest("run", [results.scenario], results.seed, results.replications, argv)
+    return _save(out, overwrite, tables, results.summary_json(), record)
 
 
 def save_compare(
@@ -43,13 +38,24 @@ def save_compare(
     Raises:
         BadInput: ``out`` exists (without ``overwrite``) or cannot be written.
     """
+    record = manifest("compare", results.scenarios, results.seed, results.replications, argv)
+    return _save(out, overwrite, _tables(results), results.to_json(), record)
+
+
+def _tables(results: RunResults | CompareResults) -> dict[str, pd.DataFrame]:
+    """The tables every paired result has."""
+    return {"runs": results.runs, "segments": results.segments, "timeseries": results.timeseries}
+
+
+def _save(
+    out: Path,
+    overwrite: bool,
+    tables: dict[str, pd.DataFrame],
+    summary: dict[str, Any],
+    record: dict[str, Any],
+) -> Path:
+    """The folder written whole: tables, ``summary.json``, then the manifest on commit."""
     with ResultsFolder(out, overwrite) as folder:
-        write_tables(
-            folder.path,
-            runs=results.runs,
-            segments=results.segments,
-            timeseries=results.timeseries,
-        )
-        write_json(folder.path / "summary.json", results.to_json())
-        record = manifest("compare", results.scenarios, results.seed, results.replications, argv)
+        write_tables(folder.path, **tables)
+        write_json(folder.path / "summary.json", summary)
         return folder.commit(record)
