@@ -18,6 +18,7 @@ from helpers import ROOT
 import partnerlab_cli
 import sim
 from sim.calibration.calibrate import calibrate
+from sim.calibration.check import band
 from sim.calibration.emulator import Space, fit_block
 from sim.calibration.generate import generate_history
 from sim.calibration.sampler import marginal, sample_block
@@ -82,6 +83,18 @@ def test_marginal_interval_and_identification() -> None:
     assert m.width_ratio == pytest.approx(0.18 / 1.8, rel=0.02) and m.identified
     wide = np.linspace(-1, 1, 1001)
     assert not marginal(wide, wide).identified
+
+
+def test_predictive_band_holds_a_new_draw_nine_times_in_ten() -> None:
+    # 40 draws of a known distribution, then one more: the 90% band built from
+    # the 40 must hold the new one 90% of the time (plain quantiles: 86%).
+    rng = np.random.default_rng(3)
+    samples = rng.standard_normal((20_000, 41))
+    inside = [low <= s[-1] <= high for s in samples for low, *_, high in [band(s[:-1])]]
+    assert np.mean(inside) == pytest.approx(0.90, abs=0.006)
+    # By hand: of the draws 1..9 (n = 9), q05 sits at position 0.05 x 10 = 0.5, held at
+    # the first; q95 at 9.5, held at the last; the median at 5.
+    np.testing.assert_allclose(band(np.arange(1.0, 10.0))[[0, 2, 4]], [1.0, 5.0, 9.0])
 
 
 def test_variance_split_by_hand() -> None:

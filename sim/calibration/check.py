@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from sim.calibration.emulator import DEFINED
@@ -43,6 +44,17 @@ class Check:
         return float(self.bands["inside_90"].mean()) if len(self.bands) else None
 
 
+def band(draws: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The :data:`QUANTILES` of a statistic over ``draws`` simulated histories.
+
+    Quantiles at the Weibull positions ``p (n + 1)``: a further history of the
+    same model then falls inside the 5%-95% band 90% of the time, whatever
+    ``n``, where the usual interpolation makes the band too narrow for few
+    draws (86% with 40).
+    """
+    return np.quantile(draws, QUANTILES, method="weibull")
+
+
 def predictive_bands(
     simulator: Simulator,
     posterior: Posterior,
@@ -65,7 +77,7 @@ def predictive_bands(
         column = stats[:, k][np.isfinite(stats[:, k])]
         if column.size < DEFINED * count or column.std() == 0:
             continue
-        q = np.quantile(column, QUANTILES)
+        q = band(column)
         archetype, statistic = name.split(".", 1)
         value = observed[name]
         rows.append(
