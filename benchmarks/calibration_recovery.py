@@ -52,6 +52,7 @@ def one(scenario: sim.Scenario, seed: int, folder: Path, jobs: int) -> list[dict
     cpu = time.process_time() - started
     rows = []
     space = result.posterior.space
+    unreproduced = result.posterior.unreproduced
     for index, path_ in enumerate(space.paths):
         m = marginal(result.posterior.values[:, index], result.posterior.unit[:, index])
         truth = truth_of(scenario, path_)
@@ -64,6 +65,7 @@ def one(scenario: sim.Scenario, seed: int, folder: Path, jobs: int) -> list[dict
                 "inside": m.ci_low <= truth <= m.ci_high,
                 "narrower": 1.0 / max(m.width_ratio, 1e-9),
                 "identified": m.identified,
+                "reproduced": path_.split(".")[1] not in unreproduced,
                 "cpu_s": cpu,
             }
         )
@@ -103,6 +105,7 @@ def main() -> None:
         histories=("inside", "size"),
         median_narrower=("narrower", "median"),
         identified=("identified", "mean"),
+        reproduced=("reproduced", "mean"),
     )
     print(summary.to_string(float_format=lambda v: f"{v:.3g}"))
     per_history = table.groupby("history").cpu_s.first()

@@ -20,7 +20,9 @@ import sim
 from sim.calibration.calibrate import calibrate
 from sim.calibration.check import band
 from sim.calibration.emulator import Space, fit_block
+from sim.calibration.fit import misfit
 from sim.calibration.generate import generate_history
+from sim.calibration.output import identification
 from sim.calibration.sampler import marginal, sample_block
 from sim.calibration.settings import Prior
 from sim.runs.stats import variance_split
@@ -65,6 +67,38 @@ def test_sampler_recovers_a_known_gaussian_posterior() -> None:
     np.testing.assert_allclose(np.cov(draws.T), np.linalg.inv(precision), rtol=0.15)
     # The likelihood counts the shared error of a mean of 3 replicates: 1 + 1/3 of the noise.
     np.testing.assert_allclose(np.diag(cov), sd**2 * (1 + 1 / 3), rtol=0.1)
+
+
+def test_likelihood_covariance_by_hand() -> None:
+    """Sigma from m = 10 replicates of k = 2 statistics, widened by (m-1)/(m-k-2) = 9/6.
+
+    Eight replicates at (+-1, +-2) and two at zero: sample variances 8/9 and
+    32/9, no covariance; R = 4 seeds add a quarter; a plane fits the points
+    exactly, so the emulator adds nothing (bar a 1e-9 jitter).
+    """
+    noise = np.array([[s1, s2] for s1 in (1.0, -1.0) for s2 in (2.0, -2.0)] * 2 + [[0, 0]] * 2)
+    unit = np.linspace(-1, 1, 8)[:, None]
+    stats = np.repeat((unit @ [[1.0, 2.0]])[:, None, :], 4, axis=1)
+    fit = fit_block(unit, stats, noise, np.zeros(2), ["a.x", "a.y"])
+    np.testing.assert_allclose(
+        fit.covariance, np.diag([8 / 9, 32 / 9]) * 9 / 6 * 1.25, rtol=1e-6, atol=1e-8
+    )
+
+
+def test_misfit_flags_data_the_posterior_cannot_reproduce() -> None:
+    """Three statistics, each one noise sd from the emulator: chi-square 3, inside the limit."""
+    rng = np.random.default_rng(1)
+    a = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    unit = rng.uniform(-1, 1, (30, 2))
+    stats = (unit @ a.T)[:, None, :].repeat(3, axis=1)
+    noise = rng.standard_normal((400, 3)) * 0.1
+    near = fit_block(unit, stats, noise, a @ [0.2, 0.1] + 0.1, ["a.x", "a.y", "a.z"])
+    far = fit_block(unit, stats, noise, np.array([0.2, 0.1, 2.0]), ["a.x", "a.y", "a.z"])
+    draws = rng.uniform(-1, 1, (4000, 2))
+    assert misfit(near, draws).reproduced
+    # chi-square with 3 degrees at 99.9%: 16.27
+    assert misfit(far, draws).limit == pytest.approx(16.27, abs=0.01)
+    assert not misfit(far, draws).reproduced
 
 
 def test_space_maps_priors_to_the_unit_cube() -> None:
@@ -123,6 +157,7 @@ def fitted(tmp_path: Path, seed: int, extra: tuple[str, ...] = ()) -> dict[str, 
         _, archetype, name = key.split(".")
         out[key] = (m, getattr(scenario.archetype_params(archetype), name))
     out["held_out"] = result.held_out.coverage_90 if result.held_out is not None else None
+    out["unreproduced"] = result.posterior.unreproduced
     return out
 
 
@@ -148,6 +183,23 @@ def test_held_out_weeks_are_mostly_inside_their_bands(recovered) -> None:
     coverage = [r["held_out"] for r in recovered]
     assert all(c is not None for c in coverage)
     assert np.mean(coverage) >= 0.7, coverage
+
+
+def test_a_history_the_model_cannot_reproduce_is_flagged(tmp_path, recovered) -> None:
+    """Deals three times the size the calibration world allows, and only effort fitted.
+
+    The histories of the world itself (``recovered``) are reproduced; this one
+    is not, and the output says so before any interval.
+    """
+    assert all(r["unreproduced"] == [] for r in recovered)
+    truth = sim.load_scenario(DEMO, [*SMALL, "behaviour.reseller.deal_size=33000"])
+    path = tmp_path / "big_deals.csv"
+    generate_history(truth, 78, seed=41).write(path)
+    scenario = sim.load_scenario(DEMO, [*SMALL, "calibrate.held_out_weeks=0"])
+    result = calibrate(path, scenario, tmp_path / "fit", params=PARAMS[:1])
+    assert result.posterior.unreproduced == ["reseller"]
+    first = identification(result)[0]
+    assert first.startswith("reseller: the fit does NOT reproduce"), first
 
 
 def test_without_incentive_variation_effort_elasticity_is_not_identified(
@@ -195,7 +247,15 @@ def test_calibrate_json_contract(cli_folder) -> None:
         "behaviour.reseller.size_sigma",
     }
     for entry in data["parameters"].values():
-        assert set(entry) == {"mean", "ci_low", "ci_high", "prior_low", "prior_high", "identified"}
+        assert set(entry) == {
+            "mean",
+            "ci_low",
+            "ci_high",
+            "prior_low",
+            "prior_high",
+            "identified",
+            "reproduced",
+        }
         assert entry["prior_low"] <= entry["ci_low"] <= entry["mean"] <= entry["ci_high"]
         assert entry["ci_high"] <= entry["prior_high"]
     assert 0 <= data["held_out"]["coverage_90"] <= 1

@@ -17,7 +17,10 @@ For a block, with parameters mapped to the unit cube ``z`` (:class:`Space`):
 * the likelihood of the observed statistics ``s`` is normal with that mean and
   covariance ``Sigma (1 + 1/R)`` plus the emulator's residual variance: the
   ``1/R`` term is the error of a mean of ``R`` replicates shared by every
-  point under common random numbers (Wood 2010; Price et al. 2018).
+  point under common random numbers (Wood 2010; Price et al. 2018). ``Sigma``
+  is the replicates' sample covariance widened by ``(m - 1) / (m - k - 2)``
+  for ``m`` replicates of ``k`` statistics, so that its inverse, the
+  likelihood's precision, is unbiased (Hartlap, Simon & Schneider 2007).
 """
 
 from __future__ import annotations
@@ -151,8 +154,6 @@ def fit_block(
     n, replicates, k = stats.shape
     means = stats.mean(axis=1)
     sigma = np.atleast_2d(np.cov(noise.T)) if k else np.zeros((0, 0))
-    # Shrink the correlations a little: a few dozen replicates estimate them roughly.
-    sigma = 0.8 * sigma + 0.2 * np.diag(np.diag(sigma))
     design = features(unit)
     if design.shape[1] * 2 > n:  # too few points for a quadratic: a plane
         design = design[:, : unit.shape[1] + 1]
@@ -160,7 +161,11 @@ def fit_block(
     full[: design.shape[1]], *_ = np.linalg.lstsq(design, means, rcond=None)
     dof = max(n - design.shape[1], 1)
     misfit = ((means - design @ full[: design.shape[1]]) ** 2).sum(axis=0) / dof
-    covariance = sigma * (1.0 + 1.0 / replicates) + np.diag(misfit)
+    # The inverse of a covariance estimated from m replicates overstates the precision by
+    # (m - 1) / (m - k - 2) (Hartlap et al. 2007): widen the estimate by that much.
+    m = noise.shape[0]
+    hartlap = (m - 1) / max(m - k - 2, 1)
+    covariance = sigma * hartlap * (1.0 + 1.0 / replicates) + np.diag(misfit)
     covariance += np.eye(k) * 1e-9 * max(float(np.trace(covariance)) / max(k, 1), 1e-12)
     precision = np.linalg.inv(covariance) if k else np.zeros((0, 0))
     return BlockFit(names, observed, full, covariance, sigma, precision)

@@ -6,6 +6,12 @@ as wide, inside the prior), so the emulator is fitted where the posterior
 lies. Each block's final emulator is fitted on the points of the last
 round's region (:func:`region_points`), and the posterior sampled from it
 (:mod:`sim.calibration.sampler`).
+
+A block whose posterior cannot reproduce its data (:func:`misfit`: the
+observed statistics lie further from the emulator at the posterior's closest
+draw than a model that fits would put them one time in a thousand) is
+flagged, so that its intervals are not read as findings: the model or the
+design did not find parameters that produce that archetype's history.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from sim.calibration.store import DesignStore, Summary
 FloatArray = npt.NDArray[np.float64]
 #: Per block, the (mean, covariance) on the unit cube of a design round's points.
 Regions = dict[str, tuple[FloatArray, FloatArray]]
+#: A block misfits when a model that fits its data would miss them by more than this often.
+MISFIT_CHANCE = 0.001
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,24 @@ class Design:
 
 
 @dataclass(frozen=True)
+class Misfit:
+    """How far a block's data lie from its emulator at the posterior's closest draw.
+
+    ``distance`` is the squared Mahalanobis distance under the likelihood's
+    covariance; where the model fits it is about chi-square with one degree per
+    statistic, so ``limit`` is that distribution's 99.9% quantile.
+    """
+
+    distance: float
+    limit: float
+
+    @property
+    def reproduced(self) -> bool:
+        """Whether the posterior reproduces the block's statistics (distance within limit)."""
+        return self.distance <= self.limit
+
+
+@dataclass(frozen=True)
 class Posterior:
     """Posterior draws of every fitted parameter, and how each block was fitted."""
 
@@ -57,6 +83,12 @@ class Posterior:
     fits: dict[str, BlockFit]
     samples: dict[str, BlockPosterior]
     proposal: Regions  # per block, where the next round's points are drawn
+    misfits: dict[str, Misfit]
+
+    @property
+    def unreproduced(self) -> list[str]:
+        """The blocks whose posterior does not reproduce their observed statistics."""
+        return [block for block, m in self.misfits.items() if not m.reproduced]
 
     @property
     def values(self) -> FloatArray:
@@ -175,7 +207,7 @@ def posterior_of(
     noise = stat_array([r[window] for r in design.noise], names)
     obs = np.array([observed[n] for n in names])
     unit = np.zeros((draws, len(space.paths)))
-    fits, samples, proposal = {}, {}, {}
+    fits, samples, proposal, misfits = {}, {}, {}, {}
     for block, index in space.blocks().items():
         chosen = region_points(design, index, (regions or {}).get(block))
         if chosen.sum() < 2 * (len(index) + 1):
@@ -195,6 +227,13 @@ def posterior_of(
         sample = sample_block(fit, len(index), draws, rng)
         unit[:, index] = sample.unit
         fits[block], samples[block] = fit, sample
+        misfits[block] = misfit(fit, sample.unit)
         spread = np.cov(sample.unit.T).reshape(len(index), len(index)) * 4.0
         proposal[block] = (sample.unit.mean(axis=0), spread + np.eye(len(index)) * 1e-4)
-    return Posterior(space, unit, fits, samples, proposal)
+    return Posterior(space, unit, fits, samples, proposal, misfits)
+
+
+def misfit(fit: BlockFit, unit: FloatArray) -> Misfit:
+    """The block's distance to its data at the closest of the posterior draws ``unit``."""
+    distance = float(np.min(-2.0 * fit.loglik(unit)))
+    return Misfit(distance, float(chi2.ppf(1.0 - MISFIT_CHANCE, len(fit.stats))))

@@ -54,8 +54,19 @@ def marginals(result: Calibration) -> dict[str, Marginal]:
 
 
 def identification(result: Calibration) -> list[str]:
-    """One plain sentence per parameter: what the data say about it."""
+    """One plain sentence per parameter: what the data say about it.
+
+    First, one per archetype whose history the fit does not reproduce: its
+    parameters' intervals are then no finding, whatever their width.
+    """
     out = []
+    for block, fit in result.posterior.misfits.items():
+        if not fit.reproduced:
+            out.append(
+                f"{block}: the fit does NOT reproduce this archetype's history (distance "
+                f"{fit.distance:.0f}, where a model that fits stays below {fit.limit:.0f}), so its "
+                "intervals below are not findings; statistics.png shows what it misses."
+            )
     for path, m in marginals(result).items():
         interval = f"90% interval [{m.ci_low:.4g}, {m.ci_high:.4g}]"
         if m.identified:
@@ -90,6 +101,7 @@ def to_json(result: Calibration, out: Path) -> dict[str, Any]:
                 "prior_low": priors[path].low,
                 "prior_high": priors[path].high,
                 "identified": m.identified,
+                "reproduced": path.split(".")[1] not in result.posterior.unreproduced,
             }
             for path, m in marginals(result).items()
         },
@@ -130,6 +142,10 @@ def fit_json(result: Calibration, out: Path) -> dict[str, Any]:
             "seeds": result.settings.seeds,
         },
         "effective_sample_size": {b: s.ess for b, s in result.posterior.samples.items()},
+        "misfit": {
+            b: {"distance": m.distance, "limit": m.limit, "reproduced": m.reproduced}
+            for b, m in result.posterior.misfits.items()
+        },
         "statistics_used": {b: f.stats for b, f in result.posterior.fits.items()},
     }
     return data

@@ -76,7 +76,7 @@ class CalibrationSettings(BaseModel):
         3, description="rounds of the design, each around the last round's posterior"
     )
     noise: Annotated[int, Field(ge=10, le=1000)] = Field(
-        40, description="independent replicates per round for the statistics' covariance"
+        80, description="independent replicates per round for the statistics' covariance"
     )
     draws: Annotated[int, Field(ge=100, le=100_000)] = Field(
         4000, description="posterior draws kept"

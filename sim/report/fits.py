@@ -50,7 +50,10 @@ def _row(path: str, fitted: dict[str, Any]) -> str:
     def interval(low: str, high: str) -> str:
         return f"[{show(fitted[low])}, {show(fitted[high])}]"
 
-    identified = "yes" if fitted["identified"] else "<b>no</b>"
+    if not fitted.get("reproduced", True):  # folders written before the misfit check lack it
+        identified = "<b>no: the fit misses this archetype's history</b>"
+    else:
+        identified = "yes" if fitted["identified"] else "<b>no</b>"
     return (
         f"<tr><td>{escaped(label)}</td><td>{show(fitted['mean'])}</td>"
         f"<td>{interval('ci_low', 'ci_high')}</td><td>{interval('prior_low', 'prior_high')}</td>"
