@@ -90,6 +90,10 @@ class Posterior:
         """The blocks whose posterior does not reproduce their observed statistics."""
         return [block for block, m in self.misfits.items() if not m.reproduced]
 
+    def reproduces(self, path: str) -> bool:
+        """Whether the block of parameter ``path`` (``behaviour.<archetype>.<name>``) fits."""
+        return path.split(".")[1] not in self.unreproduced
+
     @property
     def values(self) -> FloatArray:
         """Draws ``[draws, d]`` on the parameters' own scales."""

@@ -101,7 +101,7 @@ def to_json(result: Calibration, out: Path) -> dict[str, Any]:
                 "prior_low": priors[path].low,
                 "prior_high": priors[path].high,
                 "identified": m.identified,
-                "reproduced": path.split(".")[1] not in result.posterior.unreproduced,
+                "reproduced": result.posterior.reproduces(path),
             }
             for path, m in marginals(result).items()
         },
